@@ -1,0 +1,180 @@
+"""Contract tests: every experiment folder has the shape SPEC.md prescribes. Fast, no training."""
+import ast
+import dataclasses
+import re
+import sys
+
+import pytest
+from PIL import Image
+
+from conftest import SLUGS, catalog, run
+
+ALLOWED_THIRD_PARTY = {"numpy", "matplotlib", "PIL"}
+MAX_GIF_BYTES = 2 * 1024 * 1024
+
+
+def files_of(slug):
+    mod = catalog.module_name(slug)
+    root = catalog.ROOT / slug
+    return {"stub": root / f"{mod}.py", "viz": root / f"visualize_{mod}.py",
+            "gif_script": root / f"make_{mod}_gif.py", "readme": root / "README.md", "gif": root / f"{mod}.gif"}
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_contract_files_exist(slug):
+    missing = [str(p.relative_to(catalog.ROOT)) for p in files_of(slug).values() if not p.is_file()]
+    assert not missing, f"{slug}: missing {', '.join(missing)}"
+
+
+def readme_sections(text):
+    """(H1 line, header block, [H2 titles]) of a README, ignoring fenced code."""
+    text = re.sub(r"^```.*?^```", "", text, flags=re.S | re.M)
+    lines = text.splitlines()
+    h1 = next((ln for ln in lines if ln.startswith("# ")), "")
+    h2 = [ln[3:].strip() for ln in lines if ln.startswith("## ")]
+    header = text.split("\n## ", 1)[0]
+    return h1, header, h2
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_contract_readme_sections(slug):
+    text = files_of(slug)["readme"].read_text()
+    h1, header, h2 = readme_sections(text)
+    assert h1.startswith(f"# {slug}"), f"{slug}/README.md must open with '# {slug} — <title>', found {h1!r}"
+    gif = f"{catalog.module_name(slug)}.gif"
+    assert f"]({gif})" in header, f"{slug}/README.md header must show the GIF: ![...]({gif})"
+    expected = list(catalog.README_SECTIONS[1:])
+    assert h2 == expected, f"{slug}/README.md sections are {h2}, SPEC.md requires {expected}"
+    assert "<!-- BEGIN GENERATED: results -->" in text.split("## Results", 1)[1].split("\n## ", 1)[0], \
+        f"{slug}/README.md: the generated results block belongs in ## Results"
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_contract_gif_is_animated_and_small(slug):
+    path = files_of(slug)["gif"]
+    size = path.stat().st_size
+    assert size <= MAX_GIF_BYTES, f"{path.name} is {size / 2**20:.2f} MB, the limit is 2 MB"
+    with Image.open(path) as im:
+        assert im.format == "GIF", f"{path.name} is {im.format}, not GIF"
+        assert getattr(im, "n_frames", 1) > 1, f"{path.name} has one frame; it must be animated"
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_contract_viz_pngs_open(slug):
+    pngs = sorted((catalog.ROOT / slug / "viz").glob("*.png"))
+    assert pngs, f"{slug}/viz/ has no PNG"
+    for png in pngs:
+        with Image.open(png) as im:
+            im.verify()
+    readme = files_of(slug)["readme"].read_text()
+    unused = [p.name for p in pngs if f"viz/{p.name}" not in readme]
+    assert not unused, f"{slug}/README.md does not show {', '.join(unused)}"
+
+
+def imported_modules(path):
+    tree = ast.parse(path.read_text(), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                yield "<relative>"
+            else:
+                yield node.module.split(".")[0]
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_contract_imports_stay_inside(slug):
+    folder = catalog.ROOT / slug
+    own = {p.stem for p in folder.glob("*.py")}
+    for path in sorted(folder.glob("*.py")):
+        bad = sorted({m for m in imported_modules(path)
+                      if m not in own and m not in ALLOWED_THIRD_PARTY and m not in sys.stdlib_module_names})
+        assert not bad, f"{path.relative_to(catalog.ROOT)} imports {', '.join(bad)}: a folder may import " \
+                        f"only itself, the standard library, numpy, matplotlib and PIL"
+    stub_imports = set(imported_modules(files_of(slug)["stub"]))
+    assert not stub_imports & {"matplotlib", "PIL"}, f"{slug}: the stub must not import plotting libraries"
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_contract_declarations(slug):
+    mod = catalog.load_stub(slug)
+    assert mod.SLUG == slug
+    assert (mod.__doc__ or "").strip(), f"{slug}: the stub needs a docstring (paper, claim, command)"
+    meta = mod.META
+    missing = {"title", "paper", "year", "status", "claim", "gradcheck"} - set(meta)
+    assert not missing, f"{slug}: META lacks {sorted(missing)}"
+    assert meta["status"] in catalog.STATUSES, f"{slug}: status {meta['status']!r} not in {catalog.STATUSES}"
+    claims = catalog.claims_of(slug)
+    assert claims and claims[0].tier == "headline" and claims[0].args.split() == ["--seed", "0"], \
+        f"{slug}: the first claim must be the headline, args '--seed 0'"
+    cfg = mod.Config
+    assert dataclasses.is_dataclass(cfg) and cfg.__dataclass_params__.frozen, f"{slug}: Config must be frozen"
+    names = {f.name for f in dataclasses.fields(cfg)}
+    assert set(mod.SMOKE) <= names, f"{slug}: SMOKE overrides unknown fields {set(mod.SMOKE) - names}"
+    helps = mod._field_help(cfg)
+    undocumented = sorted(names - set(helps))
+    assert not undocumented, f"{slug}: Config fields without a trailing comment: {undocumented}"
+    for fn in ("train", "evaluate", "run", "main"):
+        assert callable(getattr(mod, fn, None)), f"{slug}: missing function {fn}()"
+    source = files_of(slug)["stub"].read_text()
+    if re.search(r"def \w*backward\w*\(", source):
+        assert meta["gradcheck"], f"{slug}: has a hand-written backward pass, so META['gradcheck'] must be True"
+    if meta["gradcheck"]:
+        assert callable(getattr(mod, "gradcheck", None)), f"{slug}: META says gradcheck but no gradcheck()"
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_contract_snippets_match_canonical(slug):
+    for path in sorted((catalog.ROOT / slug).glob("*.py")):
+        drift = catalog.sync_snippets(path, write=False)
+        assert not drift, f"{path.relative_to(catalog.ROOT)}: snippet(s) {drift} differ from snippets/; " \
+                          f"run python3 bin/sync_snippets.py"
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_contract_cli_help_and_bad_flags(slug, tmp_path):
+    files = files_of(slug)
+    for script in ("stub", "viz", "gif_script"):
+        res = run([files[script], "--help"], tmp_path)
+        assert res.returncode == 0 and "usage" in res.stdout, f"{files[script].name} --help failed: {res.stderr}"
+    for bad in (["--no-such-flag"], ["--seed", "minus-one"], ["--seed", "-1"]):
+        res = run([files["stub"], *bad], tmp_path)
+        err = res.stderr.strip().splitlines()
+        assert res.returncode == 2, f"{slug} {' '.join(bad)}: exit {res.returncode}, expected 2"
+        assert len(err) == 1 and "error" in err[0] and "Traceback" not in res.stderr, \
+            f"{slug} {' '.join(bad)}: expected one error line, got {res.stderr!r}"
+    assert not list(tmp_path.iterdir()), f"{slug}: --help or a bad flag wrote files"
+
+
+def test_contract_ledger_parses_and_matches_declared_claims():
+    rows = catalog.read_ledger()
+    keys = [r.key for r in rows]
+    assert len(keys) == len(set(keys)), "RESULTS.md has duplicate ledger rows"
+    declared = {c.key: c for slug in SLUGS for c in catalog.claims_of(slug)}
+    unknown = [r.key for r in rows if r.key not in declared]
+    assert not unknown, f"RESULTS.md rows with no declaring experiment: {unknown}"
+    missing = [k for k in declared if k not in set(keys)]
+    assert not missing, f"claims never run into RESULTS.md: {missing}; run python3 reproduce.py <slug> --update"
+    for r in rows:
+        c = declared[r.key]
+        assert (r.tier, r.claim, r.paper, r.published) == (c.tier, c.claim, c.paper, c.published), \
+            f"RESULTS.md row {r.key} is stale against the stub's CLAIMS; rerun reproduce.py {r.slug} --update"
+        assert r.wall_s >= 0 and re.fullmatch(r"\d{4}-\d\d-\d\d", r.recorded) and r.env, f"row {r.key} incomplete"
+        assert r.verdict == "PASS", f"RESULTS.md records {r.slug} `{r.args}` {r.metric} = {r.measured}, " \
+                                    f"which misses its claim {r.claim}: fix the claim or the experiment"
+
+
+def test_contract_generated_blocks_are_fresh():
+    rows = catalog.read_ledger()
+    stale = [str(p.relative_to(catalog.ROOT)) for p, text in catalog.rendered_files(rows).items()
+             if not p.is_file() or p.read_text() != text]
+    assert not stale, f"stale generated text in {', '.join(stale)}: run python3 reproduce.py <slug> --update " \
+                      f"(or python3 reproduce.py --render to re-render from the ledger)"
+
+
+def test_contract_headline_budget_recorded():
+    """The ledger's headline rows record wall-clocks inside SPEC.md's budgets."""
+    for r in catalog.read_ledger():
+        if r.tier == "headline" and "--seeds" not in r.args:
+            assert r.wall_s <= 60, f"{r.slug} `{r.args}` took {r.wall_s:.1f} s; SPEC.md allows 60 s"
