@@ -1,0 +1,535 @@
+"""Flip-flop through a differentiable world model (Schmidhuber 1990).
+
+Schmidhuber, "Making the world differentiable: on using self-supervised fully
+recurrent neural networks for dynamic reinforcement learning and planning in
+non-stationary environments", TR FKI-126-90 (1990); IJCNN 1990, vol. 2, 253-258.
+
+Claim: a recurrent controller C that never sees a target can learn a latch
+(output 1 iff B came after the most recent A; X is a distractor) when the only
+feedback is a scalar pain (a_t - d_t)^2, by back-propagating the pain predicted
+by a recurrent world model M through the frozen M into C. The gradient used
+here is the full one: BPTT through M's recurrence and C's recurrence over the
+episode, with exploration through C's own noisy (probabilistic) outputs and
+plain gradient descent for both nets.
+
+Run:  python3 flip_flop.py --seed 0            (sequential regime, the headline)
+      python3 flip_flop.py --seed 0 --regime parallel
+"""
+import sys
+from dataclasses import dataclass, field
+
+import numpy as np
+
+SLUG = "flip-flop"
+META = dict(
+    title="a latch learned by back-propagating predicted pain through a recurrent world model",
+    paper="Schmidhuber 1990, Making the world differentiable (FKI-126-90; IJCNN 1990)",
+    year=1990,
+    status="reproduced",
+    claim=("a controller that only ever sees pain learns the latch by SGD through a recurrent world model, "
+           "with the full BPTT gradient: seed 0 solves 30/30 fresh 100-step test episodes in about 5 s; "
+           "7/10 seeds with M frozen (paper 6/10), 30/30 with M and C learning together (paper 20/30)"),
+    gradcheck=True,
+)
+CLAIMS = [
+    dict(tier="headline", args="--seed 0", metric="test_solved", claim=">= 30", paper="—", published="30/30"),
+    dict(tier="headline", args="--seed 0", metric="test_acc", claim=">= 0.999", paper="—", published="100%"),
+    dict(tier="headline", args="--seeds 0-9", metric="solved_seeds", claim=">= 6/10", paper="6/10",
+         published="10/10 (M not frozen, local gradient)"),
+    dict(tier="headline", args="--seeds 0-29 --regime parallel", metric="solved_seeds", claim=">= 30/30",
+         paper="20/30", published="30/30"),
+    dict(tier="seeds", args="--seeds 0-9 --m-refresh 1", metric="solved_seeds", claim=">= 10/10", paper="—",
+         published="—"),
+    dict(tier="seeds", args="--seeds 0-9 --sigma-m 0.3", metric="solved_seeds", claim="<= 2/10", paper="—",
+         published="—"),
+]
+
+
+@dataclass(frozen=True)
+class Config:
+    regime: str = field(default="sequential", metadata={"choices": ("sequential", "parallel")})  # sequential: M first, then C through the frozen M; parallel: both learn together from step 0
+    hidden_c: int = 8  # hidden units of the controller C
+    hidden_m: int = 12  # hidden units of the world model M
+    init_scale: float = 1.0  # std of initial weights times sqrt(fan-in)
+    p_a: float = 0.1  # per-step probability of event A (reset latch)
+    p_b: float = 0.1  # per-step probability of event B (set latch)
+    p_x: float = 0.3  # per-step probability of distractor X (the rest: no event)
+    train_len: int = 20  # steps per training episode
+    batch: int = 64  # episodes per gradient update (vectorised)
+    sigma: float = 0.3  # std of C's Gaussian exploration noise while C learns (0 at test)
+    sigma_m: float = 3.0  # sequential: exploration noise std of the untrained C while M learns alone
+    m_steps: int = 2500  # sequential: M-only updates before C starts (parallel: counted as joint updates)
+    c_steps: int = 2000  # updates of C through M (parallel: m_steps + c_steps joint updates from step 0)
+    m_refresh: int = 0  # sequential: M also learns from every this-many-th batch of C's phase (0 = M frozen)
+    optimizer: str = field(default="sgd", metadata={"choices": ("sgd", "adam")})  # plain gradient descent (paper) or Adam
+    lr_m: float = 1.0  # learning rate of M
+    lr_c: float = 2.0  # learning rate of C
+    clip: float = 0.1  # global gradient-norm clip per update and net (0 = off)
+    n_test: int = 30  # fresh test episodes
+    test_len: int = 100  # steps per test episode
+    tol: float = 0.3  # a test episode is solved iff |a_t - d_t| < tol at every step
+    hist_every: int = 25  # record the learning curves (incl. test accuracy) every this many updates
+    log_every: int = 250  # progress line every this many updates
+
+    def __post_init__(self):
+        for name in ("hidden_c", "hidden_m", "train_len", "batch", "n_test", "test_len", "hist_every", "log_every"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive")
+        for name in ("m_steps", "c_steps", "m_refresh"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0")
+        for name in ("p_a", "p_b", "p_x"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1]")
+        if self.p_a + self.p_b + self.p_x > 1.0:
+            raise ValueError("p_a + p_b + p_x must be <= 1")
+        if self.sigma < 0 or self.sigma_m < 0 or self.clip < 0 or self.init_scale <= 0:
+            raise ValueError("sigma, sigma_m and clip must be >= 0, init_scale > 0")
+        if self.lr_m <= 0 or self.lr_c <= 0:
+            raise ValueError("learning rates must be positive")
+        if not 0.0 < self.tol <= 1.0:
+            raise ValueError("tol must be in (0, 1]")
+
+
+SMOKE = dict(m_steps=150, c_steps=150, batch=16, n_test=5, test_len=40, log_every=50)
+
+
+# >>> snippet: adam (canonical: snippets/adam.py; edit there, then run python3 bin/sync_snippets.py)
+class Adam:
+    """Adam (Kingma & Ba 2014) over a dict of float arrays, updated in place."""
+
+    def __init__(self, params, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8):
+        self.lr, self.b1, self.b2, self.eps, self.t = lr, b1, b2, eps, 0
+        self.m = {k: np.zeros_like(v) for k, v in params.items()}
+        self.v = {k: np.zeros_like(v) for k, v in params.items()}
+
+    def step(self, params, grads):
+        self.t += 1
+        c1, c2 = 1.0 - self.b1 ** self.t, 1.0 - self.b2 ** self.t
+        for k, g in grads.items():
+            self.m[k] = self.b1 * self.m[k] + (1.0 - self.b1) * g
+            self.v[k] = self.b2 * self.v[k] + (1.0 - self.b2) * g * g
+            params[k] -= self.lr * (self.m[k] / c1) / (np.sqrt(self.v[k] / c2) + self.eps)
+
+
+def clip_global_norm(grads, max_norm):
+    """Scale a dict of gradients so their joint L2 norm is at most max_norm; returns the norm before clipping."""
+    norm = float(np.sqrt(sum(float(np.sum(g * g)) for g in grads.values())))
+    if norm > max_norm > 0:
+        for g in grads.values():
+            g *= max_norm / norm
+    return norm
+# <<< snippet: adam
+
+# >>> snippet: seeds (canonical: snippets/seeds.py; edit there, then run python3 bin/sync_snippets.py)
+def rng_streams(seed, names):
+    """Independent named generators spawned from one SeedSequence(seed); same seed and names, same streams."""
+    children = np.random.SeedSequence(seed).spawn(len(names))
+    return {name: np.random.default_rng(child) for name, child in zip(names, children)}
+# <<< snippet: seeds
+
+# >>> snippet: gradcheck (canonical: snippets/gradcheck.py; edit there, then run python3 bin/sync_snippets.py)
+def numeric_gradcheck(loss_fn, params, grads, rng, eps=1e-6, probes=12):
+    """Central-difference check of analytic `grads` against `loss_fn()` (which reads `params`).
+
+    Perturbs `probes` random entries of every array in `params` (in place, then restores them).
+    Returns {name: max relative error}, relative error = |a - n| / max(|a| + |n|, 1e-8).
+    """
+    errors = {}
+    for name, p in params.items():
+        flat, g = p.reshape(-1), grads[name].reshape(-1)
+        idx = rng.choice(flat.size, size=min(probes, flat.size), replace=False)
+        worst = 0.0
+        for i in idx:
+            old = flat[i]
+            flat[i] = old + eps
+            up = loss_fn()
+            flat[i] = old - eps
+            down = loss_fn()
+            flat[i] = old
+            num = (up - down) / (2.0 * eps)
+            worst = max(worst, abs(g[i] - num) / max(abs(g[i]) + abs(num), 1e-8))
+        errors[name] = worst
+    return errors
+# <<< snippet: gradcheck
+
+# >>> snippet: record (canonical: snippets/record.py; edit there, then run python3 bin/sync_snippets.py)
+def write_record(path, slug, seed, smoke, cfg, metrics, wall_s):
+    """Write one run record in the catalog's JSON schema (SPEC.md, 'Run records')."""
+    import dataclasses, json, platform
+    record = {
+        "schema": 1,
+        "slug": slug,
+        "seed": seed,
+        "smoke": bool(smoke),
+        "config": dataclasses.asdict(cfg),
+        "metrics": metrics,
+        "wall_s": round(float(wall_s), 3),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "platform": platform.platform(),
+    }
+    with open(path, "w") as fh:
+        json.dump(record, fh, indent=2, sort_keys=True)
+        fh.write("\n")
+# <<< snippet: record
+
+# >>> snippet: cli (canonical: snippets/cli.py; edit there, then run python3 bin/sync_snippets.py)
+import argparse, dataclasses, inspect, math, re, sys, time
+
+_T0 = time.perf_counter()
+
+
+def progress(msg):
+    """One progress line on stderr, stamped with seconds since start."""
+    print(f"[{time.perf_counter() - _T0:7.1f}s] {msg}", file=sys.stderr, flush=True)
+
+
+def _field_help(cls):
+    """The trailing comment of each `name: type = default  # comment` line of a Config class."""
+    try:
+        src = inspect.getsource(cls)
+    except (OSError, TypeError):
+        return {}
+    return {m[1]: m[2].strip() for m in re.finditer(r"^\s+(\w+)\s*:[^#\n]*#\s*(.+)$", src, re.M)}
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are one line on stderr and exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser(cls, doc, smoke):
+    """argparse parser: the catalog's fixed flags plus one --flag per Config field."""
+    p = OneLineParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seed", type=int, default=0, help="master seed of every random stream (default 0)")
+    p.add_argument("--smoke", action="store_true",
+                   help="reduced run that exercises every code path in <= 10 s (overrides: %s)"
+                   % ", ".join(f"{k}={v}" for k, v in smoke.items()).replace("%", "%%"))
+    p.add_argument("--gradcheck", action="store_true",
+                   help="compare every hand-written backward pass with central differences; exit 1 above tolerance")
+    p.add_argument("--json", metavar="PATH", help="write the run record (config, metrics, wall-clock) to PATH")
+    helps = _field_help(cls)
+    for f in dataclasses.fields(cls):
+        flag = "--" + f.name.replace("_", "-")
+        text = ("%s (default %s)" % (helps.get(f.name, ""), f.default)).replace("%", "%%")
+        if isinstance(f.default, bool):
+            p.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=text)
+        else:
+            p.add_argument(flag, dest=f.name, type=type(f.default), default=None, help=text,
+                           choices=f.metadata.get("choices"),
+                           metavar=None if f.metadata.get("choices") else type(f.default).__name__.upper())
+    return p
+
+
+def cli_main(argv, *, slug, doc, config_cls, smoke, run, gradcheck=None, tol=1e-5):
+    """Parse flags, build the Config, then run the headline (or smoke / gradcheck) and report."""
+    parser = build_parser(config_cls, doc, smoke)
+    args = parser.parse_args(argv)
+    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(config_cls)
+             if getattr(args, f.name) is not None}
+    try:
+        cfg = config_cls(**{**(smoke if args.smoke else {}), **given})
+    except (TypeError, ValueError) as exc:
+        parser.error(str(exc))
+    if args.seed < 0:
+        parser.error("--seed must be >= 0")
+    if args.gradcheck:
+        if gradcheck is None:
+            parser.error("this experiment has no hand-written backward pass to check")
+        errors = gradcheck(cfg, args.seed)
+        for name, err in errors.items():
+            print(f"gradcheck {name:<28s} max rel err {err:.2e}  {'ok' if err <= tol else 'FAIL'}")
+        bad = [k for k, e in errors.items() if not e <= tol]
+        print(f"gradcheck: {len(errors) - len(bad)}/{len(errors)} within {tol:g}")
+        return 1 if bad else 0
+    t0 = time.perf_counter()
+    metrics = run(cfg, args.seed)
+    wall = time.perf_counter() - t0
+    metrics = {k: (int(v) if isinstance(v, (bool, int, np.integer, np.bool_)) else float(v)) for k, v in metrics.items()}
+    for k, v in metrics.items():
+        print(f"{k:<28s} {v}")
+    print(f"{'wall_s':<28s} {wall:.2f}")
+    if args.json:
+        write_record(args.json, slug, args.seed, args.smoke, cfg, metrics, wall)
+    return 0 if all(math.isfinite(v) for v in metrics.values()) else 1
+# <<< snippet: cli
+
+
+# ----------------------------------------------------------------------------- environment
+
+N_IN = 5  # C's input: one-hot (A, B, X), bias 1, previous step's pain
+
+
+def sample_episodes(rng, n, length, cfg):
+    """Random event streams and their latch targets.
+
+    Returns ev (length, n) int in {0: A, 1: B, 2: X, 3: nothing}, E (length, n, 3) one-hot,
+    d (length, n) desired output: 1 iff a B occurred since the most recent A (starts at 0).
+    """
+    probs = [cfg.p_a, cfg.p_b, cfg.p_x, 1.0 - cfg.p_a - cfg.p_b - cfg.p_x]
+    ev = rng.choice(4, size=(length, n), p=probs)
+    E = np.zeros((length, n, 3))
+    for k in range(3):
+        E[..., k] = ev == k
+    t_idx = np.arange(length)[:, None]
+    last = np.maximum.accumulate(np.where(ev <= 1, t_idx, -1), axis=0)   # step of the latest A or B
+    d = (np.take_along_axis(ev, np.maximum(last, 0), axis=0) == 1) & (last >= 0)
+    d = d.astype(float)
+    return ev, E, d
+
+
+# ----------------------------------------------------------------------------- networks
+
+def init_params(rng, cfg):
+    """C: Wx (5, Hc), Wh (Hc, Hc), wo (Hc,), bo (1,).  M: Wx (6, Hm), Wh (Hm, Hm), wo (Hm,), bo (1,)."""
+    def w(*shape):
+        return rng.normal(0.0, cfg.init_scale / np.sqrt(shape[0]), size=shape)
+    C = dict(Wx=w(N_IN, cfg.hidden_c), Wh=w(cfg.hidden_c, cfg.hidden_c), wo=w(cfg.hidden_c), bo=np.zeros(1))
+    M = dict(Wx=w(N_IN + 1, cfg.hidden_m), Wh=w(cfg.hidden_m, cfg.hidden_m), wo=w(cfg.hidden_m), bo=np.zeros(1))
+    return C, M
+
+
+def c_forward(C, E, noise, sigma, d=None, X=None):
+    """Run controller C over an episode batch.
+
+    E (T, n, 3) events; noise (T, n) standard normals; a_t = clip(mu_t + sigma * noise_t, 0, 1).
+    With d (T, n) given, C acts in the environment: pain p_t = (a_t - d_t)^2 is computed and fed
+    back as the next step's input.  With X (T, n, 5) given instead, the recorded inputs (including
+    the recorded pains) are replayed; the pain input is an external signal either way, so the
+    gradient never flows through it.
+    Returns cache: X (T, n, 5), H (T+1, n, Hc), mu (T, n), a (T, n), p (T, n) or None.
+    """
+    T, n = noise.shape
+    Hc = C["Wh"].shape[0]
+    if X is None:
+        X = np.empty((T, n, N_IN))
+        X[..., :3] = E
+        X[..., 3] = 1.0
+        X[0, :, 4] = 0.0
+    H = np.zeros((T + 1, n, Hc))
+    mu = np.empty((T, n))
+    a = np.empty((T, n))
+    p = np.empty((T, n)) if d is not None else None
+    pre = X[..., :4] @ C["Wx"][:4]                  # (T, n, Hc) input drive except the pain channel
+    w_pain, Wh, wo, bo = C["Wx"][4], C["Wh"], C["wo"], C["bo"][0]
+    for t in range(T):
+        H[t + 1] = np.tanh(pre[t] + X[t, :, 4:5] * w_pain + H[t] @ Wh)
+        mu[t] = 0.5 + 0.5 * np.tanh(0.5 * (H[t + 1] @ wo + bo))     # logistic sigmoid, overflow-free
+        a[t] = np.minimum(np.maximum(mu[t] + sigma * noise[t], 0.0), 1.0)
+        if d is not None:
+            p[t] = (a[t] - d[t]) ** 2
+            if t + 1 < T:
+                X[t + 1, :, 4] = p[t]
+    return dict(X=X, H=H, mu=mu, a=a, p=p)
+
+
+def _outer_sum(A, B):
+    """sum_t A[t].T @ B[t] for A (T, n, i), B (T, n, h) -> (i, h)."""
+    return A.reshape(-1, A.shape[-1]).T @ B.reshape(-1, B.shape[-1])
+
+
+def c_backward(C, cache, dmu):
+    """BPTT through C.  dmu (T, n) = dL/dmu_t  ->  grads with C's shapes."""
+    X, H, mu = cache["X"], cache["H"], cache["mu"]
+    T = mu.shape[0]
+    g = {k: np.zeros_like(v) for k, v in C.items()}
+    dz = dmu * mu * (1.0 - mu)                      # (T, n)
+    g["bo"][0] = dz.sum()
+    g["wo"] = _outer_sum(H[1:], dz[..., None])[:, 0]
+    dpre = np.empty_like(H[1:])                      # (T, n, Hc) dL/d(pre-activation)
+    carry = np.zeros_like(H[0])                      # dL/dH[t+1] arriving from step t+1
+    WhT, wo = C["Wh"].T, C["wo"]
+    for t in range(T - 1, -1, -1):
+        dpre[t] = (dz[t][:, None] * wo + carry) * (1.0 - H[t + 1] ** 2)
+        carry = dpre[t] @ WhT
+    g["Wx"] = _outer_sum(X, dpre)
+    g["Wh"] = _outer_sum(H[:-1], dpre)
+    return g
+
+
+def m_forward(M, X, a):
+    """World model M over an episode batch: input v_t = [C's input x_t, action a_t] (T, n, 6).
+
+    Returns cache: V (T, n, 6), G (T+1, n, Hm), ph (T, n) predicted pain (linear output).
+    """
+    V = np.concatenate([X, a[..., None]], axis=2)
+    T, n = a.shape
+    G = np.zeros((T + 1, n, M["Wh"].shape[0]))
+    pre = V @ M["Wx"]                                # (T, n, Hm)
+    Wh = M["Wh"]
+    for t in range(T):
+        G[t + 1] = np.tanh(pre[t] + G[t] @ Wh)
+    ph = G[1:] @ M["wo"] + M["bo"][0]
+    return dict(V=V, G=G, ph=ph)
+
+
+def m_backward(M, cache, dph):
+    """BPTT through M.  dph (T, n) = dL/dph_t  ->  (grads with M's shapes, da (T, n) = dL/da_t).
+
+    da_t collects every later prediction's dependence on a_t through M's recurrence.
+    """
+    V, G = cache["V"], cache["G"]
+    T = dph.shape[0]
+    g = {k: np.zeros_like(v) for k, v in M.items()}
+    g["bo"][0] = dph.sum()
+    g["wo"] = _outer_sum(G[1:], dph[..., None])[:, 0]
+    dpre = np.empty_like(G[1:])                      # (T, n, Hm)
+    carry = np.zeros_like(G[0])
+    WhT, wo = M["Wh"].T, M["wo"]
+    for t in range(T - 1, -1, -1):
+        dpre[t] = (dph[t][:, None] * wo + carry) * (1.0 - G[t + 1] ** 2)
+        carry = dpre[t] @ WhT
+    g["Wx"] = _outer_sum(V, dpre)
+    g["Wh"] = _outer_sum(G[:-1], dpre)
+    da = dpre @ M["Wx"][-1]                          # (T, n): action column of M's input weights
+    return g, da
+
+
+# ----------------------------------------------------------------------------- losses (gradient-check hooks)
+
+def m_loss_and_grads(M, X, a, p, cache=None):
+    """M's loss: mean squared error of its pain prediction on recorded experience (X, a, p)."""
+    cache = m_forward(M, X, a) if cache is None else cache
+    err = cache["ph"] - p
+    loss = float(np.mean(err ** 2))
+    g, _ = m_backward(M, cache, 2.0 * err / err.size)
+    return loss, g
+
+
+def c_loss_and_grads(C, M, E, noise, sigma, X, cc=None, mc=None):
+    """C's loss: mean pain predicted by M along C's replayed episode (recorded inputs X).
+
+    Gradient: full BPTT from every prediction back through M's recurrence to each action, then
+    (noise held fixed, d a_t / d mu_t = 1) through C's recurrence.  Also returns M's gradient of
+    the same loss (unused in training; it lets the gradient check cover the path through M).
+    cc / mc: forward caches of this very episode, when the caller already has them.
+    """
+    cc = c_forward(C, E, noise, sigma, X=X) if cc is None else cc
+    mc = m_forward(M, X, cc["a"]) if mc is None else mc
+    loss = float(np.mean(mc["ph"]))
+    gM, da = m_backward(M, mc, np.full(mc["ph"].shape, 1.0 / mc["ph"].size))
+    gC = c_backward(C, cc, da)
+    return loss, gC, gM, da
+
+
+# ----------------------------------------------------------------------------- training
+
+def _update(params, grads, lr, clip, opt):
+    if clip > 0:
+        clip_global_norm(grads, clip)
+    if opt is not None:
+        opt.step(params, grads)
+    else:
+        for k in params:
+            params[k] -= lr * grads[k]
+
+
+def fixed_test_set(cfg, seed):
+    """The test episodes of `evaluate` (eval stream of `seed`): ev, E, d."""
+    return sample_episodes(rng_streams(seed, ("init", "data", "explore", "eval"))["eval"], cfg.n_test,
+                           cfg.test_len, cfg)
+
+
+def train(cfg, seed, callback=None):
+    """Train M and C; returns dict(C, M, history).  callback(step, state) after every update."""
+    rngs = rng_streams(seed, ("init", "data", "explore", "eval"))
+    C, M = init_params(rngs["init"], cfg)
+    opt_c = Adam(C, lr=cfg.lr_c) if cfg.optimizer == "adam" else None
+    opt_m = Adam(M, lr=cfg.lr_m) if cfg.optimizer == "adam" else None
+    test = fixed_test_set(cfg, seed)
+    hist = dict(step=[], phase=[], m_loss=[], pain=[], c_loss=[], test_acc=[], test_solved=[])
+    if cfg.regime == "sequential":
+        schedule = [("M", i) for i in range(cfg.m_steps)] + [("C", i) for i in range(cfg.c_steps)]
+    else:
+        schedule = [("MC", i) for i in range(cfg.m_steps + cfg.c_steps)]
+    for step, (phase, i) in enumerate(schedule):
+        _, E, d = sample_episodes(rngs["data"], cfg.batch, cfg.train_len, cfg)
+        noise = rngs["explore"].standard_normal(d.shape)
+        roll = c_forward(C, E, noise, cfg.sigma_m if phase == "M" else cfg.sigma, d=d)
+        m_loss, c_loss = float("nan"), float("nan")
+        mc = m_forward(M, roll["X"], roll["a"])
+        if phase in ("C", "MC"):   # C's gradient through the current M (before M sees this batch)
+            c_loss, gC, _, _ = c_loss_and_grads(C, M, E, noise, cfg.sigma, roll["X"], cc=roll, mc=mc)
+            _update(C, gC, cfg.lr_c, cfg.clip, opt_c)
+        if phase in ("M", "MC") or (cfg.m_refresh > 0 and (i + 1) % cfg.m_refresh == 0):
+            m_loss, gM = m_loss_and_grads(M, roll["X"], roll["a"], roll["p"], cache=mc)
+            _update(M, gM, cfg.lr_m, cfg.clip, opt_m)
+        last = step == len(schedule) - 1
+        if step % cfg.hist_every == 0 or last:
+            ev = evaluate(cfg, C, M, test)
+            for k, v in (("step", step), ("phase", phase), ("m_loss", m_loss), ("pain", float(roll["p"].mean())),
+                         ("c_loss", c_loss), ("test_acc", ev["test_acc"]), ("test_solved", ev["test_solved"])):
+                hist[k].append(v)
+        if step % cfg.log_every == 0 or last:
+            progress((f"step {step:5d} [{phase}] M loss {m_loss:.4f}  C pred pain {c_loss:.4f}  "
+                      f"actual pain {roll['p'].mean():.4f}  test acc {hist['test_acc'][-1]:.3f}  "
+                      f"solved {hist['test_solved'][-1]}/{cfg.n_test}").replace("nan", "-"))
+        if callback is not None:
+            callback(step, dict(C=C, M=M, hist=hist, phase=phase))
+    return dict(C=C, M=M, history=hist)
+
+
+def evaluate(cfg, C, M, test):
+    """Noise-free controller on the fixed test episodes -> metrics."""
+    _, E, d = test
+    roll = c_forward(C, E, np.zeros(d.shape), 0.0, d=d)
+    mc = m_forward(M, roll["X"], roll["a"])
+    err = np.abs(roll["a"] - d)
+    solved_eps = np.all(err < cfg.tol, axis=0)
+    return dict(
+        test_solved=int(solved_eps.sum()),
+        test_acc=float(np.mean(err < 0.5)),
+        test_max_err=float(err.max()),
+        test_pain=float(roll["p"].mean()),
+        m_test_mse=float(np.mean((mc["ph"] - roll["p"]) ** 2)),
+    )
+
+
+def run(cfg, seed) -> dict:
+    out = train(cfg, seed)
+    metrics = evaluate(cfg, out["C"], out["M"], fixed_test_set(cfg, seed))
+    metrics["solved"] = int(metrics["test_solved"] == cfg.n_test)
+    return metrics
+
+
+def gradcheck(cfg, seed) -> dict:
+    """Central differences vs the hand-written BPTT, float64, short episodes and small nets."""
+    small = Config(**{**{f: getattr(cfg, f) for f in cfg.__dataclass_fields__},
+                      "hidden_c": 4, "hidden_m": 5, "batch": 3, "train_len": 7})
+    rngs = rng_streams(seed, ("init", "data", "explore", "eval"))
+    C, M = init_params(rngs["init"], small)
+    for P in (C, M):  # nonzero output biases and stronger recurrence so every path carries signal
+        P["bo"][0] = 0.1
+        P["Wh"] *= 1.5
+    _, E, d = sample_episodes(rngs["data"], small.batch, small.train_len, small)
+    noise = 0.1 * rngs["explore"].standard_normal(d.shape)   # small enough that no action is clipped
+    sigma = 1.0
+    roll = c_forward(C, E, noise, sigma, d=d)
+    assert np.all((roll["a"] > 0) & (roll["a"] < 1)), "gradcheck episode clips an action"
+    X, a, p = roll["X"], roll["a"], roll["p"]
+    errors = {}
+    chk = rng_streams(seed, ("probe",))["probe"]
+    _, gM = m_loss_and_grads(M, X, a, p)
+    for k, e in numeric_gradcheck(lambda: m_loss_and_grads(M, X, a, p)[0], M, gM, chk).items():
+        errors[f"M_bptt.{k}"] = e
+    _, gC, gM2, da = c_loss_and_grads(C, M, E, noise, sigma, X)
+    for k, e in numeric_gradcheck(lambda: c_loss_and_grads(C, M, E, noise, sigma, X)[0], C, gC, chk).items():
+        errors[f"C_through_M.{k}"] = e
+    for k, e in numeric_gradcheck(lambda: c_loss_and_grads(C, M, E, noise, sigma, X)[0], M, gM2, chk).items():
+        errors[f"predpain_wrt_M.{k}"] = e
+    # dL/da_t for every action: its own prediction plus every later one, reached through M's recurrence
+    acts = {"a": a.copy()}
+    loss_a = lambda: float(np.mean(m_forward(M, X, acts["a"])["ph"]))  # noqa: E731
+    errors["action_grad_through_M"] = numeric_gradcheck(loss_a, acts, {"a": da}, chk)["a"]
+    return errors
+
+
+def main(argv=None) -> int:
+    return cli_main(argv, slug=SLUG, doc=__doc__, config_cls=Config, smoke=SMOKE, run=run, gradcheck=gradcheck)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
