@@ -433,6 +433,14 @@ def run_stub(slug: str, argv: list[str], timeout: float | None = None) -> dict:
     return record
 
 
+def run_command(slug: str, args: str, jobs: int = 1, timeout: float | None = None) -> tuple[dict, float]:
+    """(aggregated metrics, summed wall_s) of one ledger command, its seeds `jobs` at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        records = list(pool.map(lambda argv: run_stub(slug, argv, timeout), expand(args)))
+    return aggregate(records), sum(r["wall_s"] for r in records)
+
+
 def aggregate(records: list[dict]) -> dict:
     """Metrics of one command: the record's own for one run; seed-sweep statistics for several."""
     if len(records) == 1:
