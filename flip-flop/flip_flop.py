@@ -26,7 +26,7 @@ META = dict(
     paper="Schmidhuber 1990, Making the world differentiable (FKI-126-90; IJCNN 1990)",
     year=1990,
     status="reproduced",
-    claim=("a controller that only ever sees pain learns the latch by SGD through a recurrent world model, "
+    claim=("A controller that only ever sees pain learns the latch by SGD through a recurrent world model, "
            "with the full BPTT gradient: seed 0 solves 30/30 fresh 100-step test episodes in about 5 s; "
            "7/10 seeds with M frozen (paper 6/10), 30/30 with M and C learning together (paper 20/30)"),
     gradcheck=True,
