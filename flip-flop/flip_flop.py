@@ -331,22 +331,31 @@ def _outer_sum(A, B):
     return A.reshape(-1, A.shape[-1]).T @ B.reshape(-1, B.shape[-1])
 
 
-def c_backward(C, cache, dmu):
-    """BPTT through C.  dmu (T, n) = dL/dmu_t  ->  grads with C's shapes."""
-    X, H, mu = cache["X"], cache["H"], cache["mu"]
-    T = mu.shape[0]
-    g = {k: np.zeros_like(v) for k, v in C.items()}
-    dz = dmu * mu * (1.0 - mu)                      # (T, n)
+def rnn_backward(P, inputs, H, dz):
+    """BPTT through one tanh RNN with a scalar readout z_t = H[t+1] . wo + bo (C and M share this shape).
+
+    inputs (T, n, i) the RNN's inputs, H (T+1, n, h) its states, dz (T, n) = dL/dz_t.
+    Returns (grads with P's shapes, dpre (T, n, h) = dL/d(pre-activation of step t)).
+    """
+    T = dz.shape[0]
+    g = {k: np.zeros_like(v) for k, v in P.items()}
     g["bo"][0] = dz.sum()
     g["wo"] = _outer_sum(H[1:], dz[..., None])[:, 0]
-    dpre = np.empty_like(H[1:])                      # (T, n, Hc) dL/d(pre-activation)
+    dpre = np.empty_like(H[1:])
     carry = np.zeros_like(H[0])                      # dL/dH[t+1] arriving from step t+1
-    WhT, wo = C["Wh"].T, C["wo"]
+    WhT, wo = P["Wh"].T, P["wo"]
     for t in range(T - 1, -1, -1):
         dpre[t] = (dz[t][:, None] * wo + carry) * (1.0 - H[t + 1] ** 2)
         carry = dpre[t] @ WhT
-    g["Wx"] = _outer_sum(X, dpre)
+    g["Wx"] = _outer_sum(inputs, dpre)
     g["Wh"] = _outer_sum(H[:-1], dpre)
+    return g, dpre
+
+
+def c_backward(C, cache, dmu):
+    """BPTT through C.  dmu (T, n) = dL/dmu_t  ->  grads with C's shapes."""
+    mu = cache["mu"]
+    g, _ = rnn_backward(C, cache["X"], cache["H"], dmu * mu * (1.0 - mu))   # through the sigmoid
     return g
 
 
@@ -371,19 +380,7 @@ def m_backward(M, cache, dph):
 
     da_t collects every later prediction's dependence on a_t through M's recurrence.
     """
-    V, G = cache["V"], cache["G"]
-    T = dph.shape[0]
-    g = {k: np.zeros_like(v) for k, v in M.items()}
-    g["bo"][0] = dph.sum()
-    g["wo"] = _outer_sum(G[1:], dph[..., None])[:, 0]
-    dpre = np.empty_like(G[1:])                      # (T, n, Hm)
-    carry = np.zeros_like(G[0])
-    WhT, wo = M["Wh"].T, M["wo"]
-    for t in range(T - 1, -1, -1):
-        dpre[t] = (dph[t][:, None] * wo + carry) * (1.0 - G[t + 1] ** 2)
-        carry = dpre[t] @ WhT
-    g["Wx"] = _outer_sum(V, dpre)
-    g["Wh"] = _outer_sum(G[:-1], dpre)
+    g, dpre = rnn_backward(M, cache["V"], cache["G"], dph)                  # linear readout
     da = dpre @ M["Wx"][-1]                          # (T, n): action column of M's input weights
     return g, da
 
