@@ -91,6 +91,12 @@ def execute(jobs, n_workers, timeout):
             except catalog.RunError as exc:
                 records[i].append(exc)
             pending[i] -= 1
+            n = len(records[i]) + pending[i]
+            if pending[i] and n > 1:  # a seed sweep: one line per seed, so long sweeps show progress
+                rec = records[i][-1]
+                what = f"seed {rec['seed']} done" if isinstance(rec, dict) else "a seed failed"
+                print(f"[{time.perf_counter() - t_start:7.1f}s] {jobs[i][0]} {jobs[i][1]}: {what} "
+                      f"({len(records[i])}/{n})", file=sys.stderr)
             if pending[i] == 0:
                 errs = [r for r in records[i] if isinstance(r, Exception)]
                 wall = sum(r["wall_s"] for r in records[i] if not isinstance(r, Exception))
