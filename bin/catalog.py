@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -433,12 +433,11 @@ def run_stub(slug: str, argv: list[str], timeout: float | None = None) -> dict:
     return record
 
 
-def run_command(slug: str, args: str, jobs: int = 1, timeout: float | None = None) -> tuple[dict, float]:
-    """(aggregated metrics, summed wall_s) of one ledger command, its seeds `jobs` at a time."""
+def run_command(slug: str, args: str, jobs: int = 1, timeout: float | None = None) -> dict:
+    """Aggregated metrics of one ledger command, its seeds run `jobs` at a time."""
     from concurrent.futures import ThreadPoolExecutor
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        records = list(pool.map(lambda argv: run_stub(slug, argv, timeout), expand(args)))
-    return aggregate(records), sum(r["wall_s"] for r in records)
+        return aggregate(list(pool.map(lambda argv: run_stub(slug, argv, timeout), expand(args))))
 
 
 def aggregate(records: list[dict]) -> dict:

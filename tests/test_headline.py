@@ -21,7 +21,7 @@ def ledger_jobs():
 def test_headline_claims_reproduce(tier, slug, args, claims):
     # a seed sweep runs its seeds side by side (one process per core), so one long sweep does not
     # serialise the tier behind it; the total CPU is the same
-    metrics, _ = catalog.run_command(slug, args, jobs=os.cpu_count() or 1, timeout=3600)
+    metrics = catalog.run_command(slug, args, jobs=os.cpu_count() or 1, timeout=3600)
     recorded = {r.key: r for r in catalog.read_ledger()}
     misses = []
     for c in claims:

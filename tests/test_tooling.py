@@ -1,6 +1,5 @@
 """The shared tooling itself: claims, ledger round trip, runner CLI, book sources."""
 import re
-import sys
 
 import pytest
 
