@@ -7,6 +7,7 @@ their SLUG / META / CLAIMS declarations, which cost nothing at import time.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import importlib.util
 import json
@@ -477,8 +478,13 @@ def rows_from_run(claims: list[Claim], metrics: dict, wall_s: float) -> list[Row
 
 
 def merge_rows(old: list[Row], new: list[Row]) -> list[Row]:
-    """Ledger after a run: fresh rows replace theirs; rows whose claim a stub no longer declares go."""
+    """Ledger after a run: fresh rows replace theirs; rows whose claim a stub no longer declares go.
+
+    The comparison text (`paper`, `published`) is copied from the stubs' CLAIMS, so correcting a
+    citation needs no rerun; the measured value, the claim and the tier only change by a fresh run."""
     fresh = {r.key: r for r in new}
-    declared = {c.key for slug in discover() for c in claims_of(slug)}
+    declared = {c.key: c for slug in discover() for c in claims_of(slug)}
     kept = [fresh.pop(r.key, r) for r in old if r.key in declared]
-    return kept + list(fresh.values())
+    rows = kept + list(fresh.values())
+    return [dataclasses.replace(r, paper=declared[r.key].paper, published=declared[r.key].published)
+            if r.key in declared else r for r in rows]

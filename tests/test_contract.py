@@ -173,7 +173,7 @@ def test_contract_ledger_parses_and_matches_declared_claims():
     for r in rows:
         c = declared[r.key]
         assert (r.tier, r.claim, r.paper, r.published) == (c.tier, c.claim, c.paper, c.published), \
-            f"RESULTS.md row {r.key} is stale against the stub's CLAIMS; rerun reproduce.py {r.slug} --update"
+            f"RESULTS.md row {r.key} is stale against the stub's CLAIMS; rerun reproduce.py {r.slug} --update (or --render after editing only paper/published text)"
         assert r.wall_s >= 0 and re.fullmatch(r"\d{4}-\d\d-\d\d", r.recorded) and r.env, f"row {r.key} incomplete"
         assert r.verdict == "PASS", f"RESULTS.md records {r.slug} `{r.args}` {r.metric} = {r.measured}, " \
                                     f"which misses its claim {r.claim}: fix the claim or the experiment"
