@@ -150,8 +150,12 @@ def main(argv=None) -> int:
     for line in [header, ["-" * w for w in widths]] + table:
         print("  ".join(str(x).ljust(w) for x, w in zip(line, widths)).rstrip())
     if args.update and fresh:
-        rows = catalog.merge_rows(catalog.read_ledger(), fresh)
-        catalog.write_rendered(rows)
+        import fcntl
+        with open(catalog.RESULTS, "a") as lock:       # one writer at a time; stubs re-read now, so a
+            fcntl.flock(lock, fcntl.LOCK_EX)            # CLAIMS edit made during a long run is honoured
+            catalog._STUBS.clear()
+            rows = catalog.merge_rows(catalog.read_ledger(), fresh)
+            catalog.write_rendered(rows)
         print(f"updated {len(fresh)} ledger row(s) in RESULTS.md and re-rendered the generated blocks",
               file=sys.stderr)
     return 1 if failed else 0
