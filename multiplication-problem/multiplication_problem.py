@@ -1,0 +1,616 @@
+"""The multiplication problem with the 1997 LSTM (Hochreiter & Schmidhuber 1997, Experiment 5).
+
+Hochreiter & Schmidhuber, "Long Short-Term Memory", Neural Computation 9(8):1735-1780 (1997),
+Experiment 5.
+
+Claim: the 1997 LSTM cell (input and output gates, no forget gate), two memory blocks of two
+cells (93 weights), trained by plain gradient descent at the paper's learning rate 0.1 with the
+paper's truncated gradient, learns to multiply two marked reals in [0, 1] seen at least T/2 = 50
+steps before the sequence end: it meets the paper's stopping criterion (fewer than 140 of the
+2000 most recent training sequences off by 0.04 or more) and is then tested on 2560 fresh
+sequences.
+
+Run:  python3 multiplication_problem.py --seed 0                 (T = 100, the headline)
+      python3 multiplication_problem.py --seed 0 --n-seq 13 --max-seqs 2000000   (finer stop; not yet run)
+"""
+import sys
+from dataclasses import dataclass, field
+
+import numpy as np
+
+SLUG = "multiplication-problem"
+META = dict(
+    title="the multiplication problem: the product of two marked reals across T/2 steps by the 1997 LSTM",
+    paper="Hochreiter & Schmidhuber 1997, Long Short-Term Memory (Neural Computation 9(8)), Experiment 5",
+    year=1997,
+    status="reproduced",
+    claim=("At the paper's T = 100 the 1997 LSTM (no forget gate, 93 weights, plain gradient descent at rate 0.1, "
+           "truncated gradient) meets the paper's stopping criterion after 395,360 sequences (seed 0; paper "
+           "482,000), then has test MSE 0.00049 and 196 of 2560 test sequences off by 0.04 or more; seeds 1 and 2 stop too"),
+    gradcheck=True,
+)
+CLAIMS = [
+    dict(tier="headline", args="--seed 0", metric="solved", claim="== 1", paper="stops (n_seq = 140)",
+         published="T = 20-30 with a forget gate"),
+    dict(tier="headline", args="--seed 0", metric="seqs", claim="<= 400000", paper="482,000",
+         published="96,000 (T = 30, forget gate, Adam)"),
+    dict(tier="headline", args="--seed 0", metric="test_mse", claim="<= 0.0005", paper="0.0223 (column 'MSE')",
+         published="0.0028 (T = 30)"),
+    dict(tier="headline", args="--seed 0", metric="test_wrong", claim="<= 196", paper="139 of 2560 (our reading)",
+         published="—"),
+    dict(tier="seeds", args="--seeds 1-2", metric="solved_seeds", claim=">= 1/2", paper="every trial stops",
+         published="3/5 (T = 30)"),
+]
+
+
+@dataclass(frozen=True)
+class Config:
+    model: str = field(default="lstm", metadata={"choices": ("lstm", "rnn")})  # lstm: the 1997 cell; rnn: vanilla tanh RNN baseline
+    T: int = 100  # minimal sequence length; each sequence has T to T + T/10 pairs, minimal lag T/2
+    blocks: int = 2  # LSTM memory blocks (each with one input gate and one output gate)
+    cells: int = 2  # memory cells per block
+    rnn_hidden: int = 8  # hidden units of the RNN baseline (97 weights, against the LSTM's 93)
+    init_range: float = 0.1  # every weight and bias starts uniform in [-init_range, init_range] ...
+    in_bias: float = -1.5  # ... except the input-gate bias of block b, which starts at in_bias * (b + 1) (paper: -3)
+    out_bias: float = 0.0  # output-gate bias of block b starts at out_bias * (b + 1) (0 = random like the rest)
+    output: str = field(default="logistic", metadata={"choices": ("logistic", "linear")})  # squashing of the output unit
+    gradient: str = field(default="truncated", metadata={"choices": ("truncated", "full")})  # truncated: the paper's (error flows back only inside the cells); full: BPTT
+    optimizer: str = field(default="sgd", metadata={"choices": ("sgd", "adam")})  # sgd: the paper's plain gradient descent; adam: Adam on the batch-mean gradient
+    lr: float = 0.1  # sgd: learning rate per sequence (the batch gradient is summed); adam: step size
+    batch: int = 16  # sequences per weight update, run side by side
+    max_seqs: int = 500000  # training budget in sequences; a run that has not met the stopping criterion by then fails
+    window: int = 2000  # stopping criterion: training stops as soon as fewer than n_seq of the most recent ...
+    n_seq: int = 140  # ... `window` training sequences are processed wrongly (paper: 140, and 13 for the finer fit)
+    tol: float = 0.04  # a sequence is processed correctly when |y - d| < tol at its end
+    n_test: int = 2560  # fresh test sequences after training
+    hist_every: int = 8000  # record the learning curve every this many training sequences
+    log_every: int = 40000  # progress line every this many training sequences
+
+    def __post_init__(self):
+        for name in ("T", "blocks", "cells", "rnn_hidden", "batch", "max_seqs", "window", "n_test", "hist_every",
+                     "log_every"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive")
+        if self.T < 20:
+            raise ValueError("T must be >= 20 (the first marker lies in the first 10 pairs, the second before T/2)")
+        if self.init_range < 0 or self.lr <= 0 or not 0 < self.tol < 1:
+            raise ValueError("init_range >= 0, lr > 0 and 0 < tol < 1 required")
+        if not 0 < self.n_seq <= self.window:
+            raise ValueError("n_seq must be in [1, window]")
+
+
+SMOKE = dict(T=30, max_seqs=6000, n_test=256, hist_every=2000, log_every=2000, window=500)
+
+
+# >>> snippet: adam
+class Adam:
+    """Adam (Kingma & Ba 2014) over a dict of float arrays, updated in place."""
+
+    def __init__(self, params, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8):
+        self.lr, self.b1, self.b2, self.eps, self.t = lr, b1, b2, eps, 0
+        self.m = {k: np.zeros_like(v) for k, v in params.items()}
+        self.v = {k: np.zeros_like(v) for k, v in params.items()}
+
+    def step(self, params, grads):
+        self.t += 1
+        c1, c2 = 1.0 - self.b1 ** self.t, 1.0 - self.b2 ** self.t
+        for k, g in grads.items():
+            self.m[k] = self.b1 * self.m[k] + (1.0 - self.b1) * g
+            self.v[k] = self.b2 * self.v[k] + (1.0 - self.b2) * g * g
+            params[k] -= self.lr * (self.m[k] / c1) / (np.sqrt(self.v[k] / c2) + self.eps)
+
+
+def clip_global_norm(grads, max_norm):
+    """Scale a dict of gradients so their joint L2 norm is at most max_norm; returns the norm before clipping."""
+    norm = float(np.sqrt(sum(float(np.sum(g * g)) for g in grads.values())))
+    if norm > max_norm > 0:
+        for g in grads.values():
+            g *= max_norm / norm
+    return norm
+# <<< snippet: adam
+
+# >>> snippet: seeds
+def rng_streams(seed, names):
+    """Independent named generators spawned from one SeedSequence(seed); same seed and names, same streams."""
+    children = np.random.SeedSequence(seed).spawn(len(names))
+    return {name: np.random.default_rng(child) for name, child in zip(names, children)}
+# <<< snippet: seeds
+
+# >>> snippet: gradcheck
+def numeric_gradcheck(loss_fn, params, grads, rng, eps=1e-6, probes=12):
+    """Central-difference check of analytic `grads` against `loss_fn()` (which reads `params`).
+
+    Perturbs `probes` random entries of every array in `params` (in place, then restores them).
+    Returns {name: max relative error}, relative error = |a - n| / max(|a| + |n|, 1e-8).
+    """
+    errors = {}
+    for name, p in params.items():
+        flat, g = p.reshape(-1), grads[name].reshape(-1)
+        idx = rng.choice(flat.size, size=min(probes, flat.size), replace=False)
+        worst = 0.0
+        for i in idx:
+            old = flat[i]
+            flat[i] = old + eps
+            up = loss_fn()
+            flat[i] = old - eps
+            down = loss_fn()
+            flat[i] = old
+            num = (up - down) / (2.0 * eps)
+            worst = max(worst, abs(g[i] - num) / max(abs(g[i]) + abs(num), 1e-8))
+        errors[name] = worst
+    return errors
+# <<< snippet: gradcheck
+
+# >>> snippet: record
+def write_record(path, slug, seed, smoke, cfg, metrics, wall_s):
+    """Write one run record in the catalog's JSON schema (SPEC.md, 'Run records')."""
+    import dataclasses, json, platform
+    record = {
+        "schema": 1,
+        "slug": slug,
+        "seed": seed,
+        "smoke": bool(smoke),
+        "config": dataclasses.asdict(cfg),
+        "metrics": metrics,
+        "wall_s": round(float(wall_s), 3),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "platform": platform.platform(),
+    }
+    with open(path, "w") as fh:
+        json.dump(record, fh, indent=2, sort_keys=True)
+        fh.write("\n")
+# <<< snippet: record
+
+# >>> snippet: cli
+import argparse, dataclasses, inspect, math, re, sys, time
+
+_T0 = time.perf_counter()
+
+
+def progress(msg):
+    """One progress line on stderr, stamped with seconds since start."""
+    print(f"[{time.perf_counter() - _T0:7.1f}s] {msg}", file=sys.stderr, flush=True)
+
+
+def _field_help(cls):
+    """The trailing comment of each `name: type = default  # comment` line of a Config class."""
+    try:
+        src = inspect.getsource(cls)
+    except (OSError, TypeError):
+        return {}
+    return {m[1]: m[2].strip() for m in re.finditer(r"^\s+(\w+)\s*:[^#\n]*#\s*(.+)$", src, re.M)}
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are one line on stderr and exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser(cls, doc, smoke):
+    """argparse parser: the catalog's fixed flags plus one --flag per Config field."""
+    p = OneLineParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seed", type=int, default=0, help="master seed of every random stream (default 0)")
+    p.add_argument("--smoke", action="store_true",
+                   help="reduced run that exercises every code path in <= 10 s (overrides: %s)"
+                   % ", ".join(f"{k}={v}" for k, v in smoke.items()).replace("%", "%%"))
+    p.add_argument("--gradcheck", action="store_true",
+                   help="compare every hand-written backward pass with central differences; exit 1 above tolerance")
+    p.add_argument("--json", metavar="PATH", help="write the run record (config, metrics, wall-clock) to PATH")
+    helps = _field_help(cls)
+    for f in dataclasses.fields(cls):
+        flag = "--" + f.name.replace("_", "-")
+        text = ("%s (default %s)" % (helps.get(f.name, ""), f.default)).replace("%", "%%")
+        if isinstance(f.default, bool):
+            p.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=text)
+        else:
+            p.add_argument(flag, dest=f.name, type=type(f.default), default=None, help=text,
+                           choices=f.metadata.get("choices"),
+                           metavar=None if f.metadata.get("choices") else type(f.default).__name__.upper())
+    return p
+
+
+def cli_main(argv, *, slug, doc, config_cls, smoke, run, gradcheck=None, tol=1e-5):
+    """Parse flags, build the Config, then run the headline (or smoke / gradcheck) and report."""
+    parser = build_parser(config_cls, doc, smoke)
+    args = parser.parse_args(argv)
+    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(config_cls)
+             if getattr(args, f.name) is not None}
+    try:
+        cfg = config_cls(**{**(smoke if args.smoke else {}), **given})
+    except (TypeError, ValueError) as exc:
+        parser.error(str(exc))
+    if args.seed < 0:
+        parser.error("--seed must be >= 0")
+    if args.gradcheck:
+        if gradcheck is None:
+            parser.error("this experiment has no hand-written backward pass to check")
+        errors = gradcheck(cfg, args.seed)
+        for name, err in errors.items():
+            print(f"gradcheck {name:<28s} max rel err {err:.2e}  {'ok' if err <= tol else 'FAIL'}")
+        bad = [k for k, e in errors.items() if not e <= tol]
+        print(f"gradcheck: {len(errors) - len(bad)}/{len(errors)} within {tol:g}")
+        return 1 if bad else 0
+    t0 = time.perf_counter()
+    metrics = run(cfg, args.seed)
+    wall = time.perf_counter() - t0
+    metrics = {k: (int(v) if isinstance(v, (bool, int, np.integer, np.bool_)) else float(v)) for k, v in metrics.items()}
+    for k, v in metrics.items():
+        print(f"{k:<28s} {v}")
+    print(f"{'wall_s':<28s} {wall:.2f}")
+    if args.json:
+        write_record(args.json, slug, args.seed, args.smoke, cfg, metrics, wall)
+    return 0 if all(math.isfinite(v) for v in metrics.values()) else 1
+# <<< snippet: cli
+
+
+# ----------------------------------------------------------------------------- task
+
+def sample_sequences(rng, n, T):
+    """n multiplication-problem sequences of minimal length T, padded to T + T//10 steps.
+
+    Returns X (Lmax, n, 2) = (value in [0, 1], marker) per step (zeros after a sequence's end),
+    lengths (n,) in [T, T + T//10], target (n,) = X1 * X2, pos (n, 2) the marked steps.
+    """
+    lmax = T + T // 10
+    lengths = rng.integers(T, lmax + 1, size=n)
+    val = rng.uniform(0.0, 1.0, size=(lmax, n))
+    cols = np.arange(n)
+    p1 = rng.integers(0, 10, size=n)                       # one of the first ten pairs
+    r = rng.integers(0, T // 2 - 1, size=n)                # one of the first T/2 - 1 still unmarked pairs
+    p2 = np.where(r < p1, r, r + 1)
+    mark = np.zeros((lmax, n))
+    mark[0] = -1.0                                         # first and last pair carry the marker -1 ...
+    mark[lengths - 1, cols] = -1.0
+    mark[p1, cols] = 1.0                                   # ... unless marked
+    mark[p2, cols] = 1.0
+    val[0, mark[0] == 1.0] = 1.0                           # a marked first pair counts as X = 1 (the paper's rule)
+    t_idx = np.arange(lmax)[:, None]
+    val = np.where(t_idx < lengths, val, 0.0)
+    X = np.stack([val, mark], axis=2)
+    target = val[p1, cols] * val[p2, cols]
+    return X, lengths, target, np.stack([p1, p2], axis=1)
+
+
+# ----------------------------------------------------------------------------- models
+
+def sig(x):
+    """Logistic function, overflow-free (0.5 + 0.5 tanh(x/2))."""
+    return 0.5 + 0.5 * np.tanh(0.5 * x)
+
+
+def n_hidden(cfg):
+    """Size of the recurrent activation vector: the LSTM's cells, input gates and output gates, or the RNN's units."""
+    return cfg.blocks * cfg.cells + 2 * cfg.blocks if cfg.model == "lstm" else cfg.rnn_hidden
+
+
+def init_params(rng, cfg):
+    """LSTM: W (2 + H + 1, H) maps [x_t, y_{t-1}, 1] to the net inputs of the cells (nc columns), input gates
+    and output gates (nb each); w (nc + 1,) maps [cell outputs, 1] to the output unit.
+    RNN: W (2 + H + 1, H) maps [x_t, h_{t-1}, 1] to the hidden units; w (H + 1,) to the output unit.
+    """
+    H = n_hidden(cfg)
+    r = cfg.init_range
+    W = rng.uniform(-r, r, size=(2 + H + 1, H))
+    if cfg.model == "lstm":
+        nc, nb = cfg.blocks * cfg.cells, cfg.blocks
+        w = rng.uniform(-r, r, size=nc + 1)
+        for b in range(nb):
+            W[-1, nc + b] = cfg.in_bias * (b + 1)
+            if cfg.out_bias != 0.0:
+                W[-1, nc + nb + b] = cfg.out_bias * (b + 1)
+    else:
+        w = rng.uniform(-r, r, size=H + 1)
+    return dict(W=W, w=w)
+
+
+def lstm_forward(P, X, cfg, Yrec=None):
+    """Run the 1997 LSTM over a batch.
+
+    X (L, n, 2).  Per step: z_t = [x_t, y_{t-1}, 1]; the net inputs z_t W give the cell input
+    g = 4 sig - 2 in [-2, 2], input gate a = sig, output gate b = sig; each cell's state grows by
+    s_t = s_{t-1} + a_block * g (the constant error carousel: no forget gate); the cell output is
+    y^c = b_block * h(s) with h = 2 sig - 1 in [-1, 1]; the output unit o_t = sig(y^c_t . w + w0).
+    y_t = [y^c, a, b] is what every hidden unit sees at the next step.
+    Yrec (L, n, H): if given, the recurrent inputs y_{t-1} are taken from it instead (the gradient check
+    of the truncated gradient holds them fixed).
+    Returns cache: Z (L, n, 2+H+1), G, A, B (gates per block), S, HS, YC, o (L, n).
+    """
+    L, n, _ = X.shape
+    nb, k = cfg.blocks, cfg.cells
+    nc = nb * k
+    H = nc + 2 * nb
+    W, w = P["W"], P["w"]
+    # The loop runs in "tanh space": th = tanh(net / 2) for every unit, so that a gate is (1 + th) / 2 and the
+    # cell input g = 4 sig - 2 = 2 th.  It carries r = [2 y^c, 2 a - 1, 2 b - 1] as its recurrent vector and
+    # folds the affine maps back into the weights (fewer numpy calls per step; same numbers).
+    Wr = W[2:2 + H]
+    Wr2 = 0.25 * Wr                                         # 0.5 (net / 2) x 0.5 (r = 2 y - ...)
+    pre = np.einsum("lni,ih->lnh", X, W[:2]) + W[-1]       # input and bias part of every net input
+    pre2 = 0.5 * (pre + 0.5 * Wr[nc:].sum(0))               # the "+1" halves of the gate activations
+    TH = np.empty((L, n, H))
+    S = np.empty((L, n, nb, k))
+    s = np.zeros((n, nb, k))
+    r = np.zeros((n, H))
+    r[:, nc:] = -1.0                                        # y_{-1} = 0 for cells and gates alike
+    if Yrec is not None:                                    # recorded recurrent inputs y_{t-1}, held fixed
+        Rrec = np.concatenate([2.0 * Yrec[..., :nc], 2.0 * Yrec[..., nc:] - 1.0], axis=2)
+    for t in range(L):
+        if Yrec is not None:
+            r = Rrec[t]
+        th = np.tanh(pre2[t] + r @ Wr2)
+        TH[t] = th
+        s += (1.0 + th[:, nc:nc + nb])[:, :, None] * th[:, :nc].reshape(n, nb, k)   # s += a * g
+        S[t] = s
+        if Yrec is None:
+            r = np.empty((n, H))
+            r[:, :nc] = ((1.0 + th[:, nc + nb:])[:, :, None] * np.tanh(0.5 * s)).reshape(n, nc)
+            r[:, nc:] = th[:, nc:]
+    S = S.reshape(L, n, nc)
+    G = 2.0 * TH[..., :nc]
+    A = 0.5 + 0.5 * TH[..., nc:nc + nb]
+    B = 0.5 + 0.5 * TH[..., nc + nb:]
+    HS = np.tanh(0.5 * S)
+    YC = np.repeat(B, k, axis=2) * HS
+    Z = np.empty((L, n, 2 + H + 1))                          # the inputs [x_t, y_{t-1}, 1] of every net input
+    Z[..., :2] = X
+    Z[..., -1] = 1.0
+    Z[0, :, 2:2 + H] = 0.0
+    Z[1:, :, 2:2 + nc] = YC[:-1]
+    Z[1:, :, 2 + nc:2 + nc + nb] = A[:-1]
+    Z[1:, :, 2 + nc + nb:2 + H] = B[:-1]
+    o = YC @ w[:nc] + w[nc]
+    o = sig(o) if cfg.output == "logistic" else o
+    return dict(Z=Z, G=G, A=A, B=B, S=S, HS=HS, YC=YC, o=o)
+
+
+def _blocksum(v, k):
+    """(..., nb * k) -> (..., nb): sum over the cells of each block."""
+    return v.reshape(v.shape[:-1] + (-1, k)).sum(-1)
+
+
+def lstm_backward(P, c, do, cfg, truncated):
+    """Gradient of a loss whose derivative w.r.t. the outputs is do (L, n) (non-zero at sequence ends).
+
+    truncated=True is the paper's learning rule: an error reaching a net input (of a cell or a gate)
+    is not passed back to the units that feed it, so it flows back in time only through the
+    constant error carousel of each cell's state.  truncated=False is full BPTT.
+    Returns grads with P's shapes.
+    """
+    nb, k = cfg.blocks, cfg.cells
+    nc = nb * k
+    H = nc + 2 * nb
+    W, w = P["W"], P["w"]
+    o, A, B, G, S, HS = c["o"], c["A"], c["B"], c["G"], c["S"], c["HS"]
+    L, n = o.shape
+    dnet_o = do * o * (1.0 - o) if cfg.output == "logistic" else do                           # (L, n)
+    gw = np.empty_like(w)
+    gw[:nc] = np.einsum("ln,lnc->c", dnet_o, c["YC"])
+    gw[nc] = dnet_o.sum()
+    dyc_out = dnet_o[..., None] * w[:nc]                 # (L, n, nc) error on cell outputs from the output unit
+    Ak, Bk = np.repeat(A, k, axis=2), np.repeat(B, k, axis=2)
+    dHS = 0.5 * (1.0 - HS * HS)                           # h'(s)
+    dG = 0.25 * (4.0 - G * G)                             # g'(net)
+    dA, dB = A * (1.0 - A), B * (1.0 - B)
+    if truncated:
+        # the only error source is the output unit; inside a cell it is carried back unchanged by the CEC
+        dyc = dyc_out
+        dBo = _blocksum(dyc * HS, k)                      # (L, n, nb)
+        es = dyc * Bk * dHS                               # error entering the state at each step
+        ds = np.cumsum(es[::-1], axis=0)[::-1]            # s_t feeds every later s (weight 1)
+        dnet = np.concatenate([ds * Ak * dG, _blocksum(ds * G, k) * dA, dBo * dB], axis=2)
+        Zin = c["Z"]
+    else:
+        dnet = np.empty((L, n, H))
+        dy = np.zeros((n, H))                              # error on y_t arriving through the next step's net inputs
+        ds = np.zeros((n, nc))
+        Wr_T = W[2:2 + H].T
+        for t in range(L - 1, -1, -1):
+            dyc = dyc_out[t] + dy[:, :nc]
+            dBt = dy[:, nc + nb:] + _blocksum(dyc * HS[t], k)
+            ds = ds + dyc * Bk[t] * dHS[t]
+            dAt = dy[:, nc:nc + nb] + _blocksum(ds * G[t], k)
+            dnet[t, :, :nc] = ds * Ak[t] * dG[t]
+            dnet[t, :, nc:nc + nb] = dAt * dA[t]
+            dnet[t, :, nc + nb:] = dBt * dB[t]
+            dy = dnet[t] @ Wr_T
+        Zin = c["Z"]
+    gW = Zin.reshape(-1, Zin.shape[-1]).T @ dnet.reshape(-1, H)
+    return dict(W=gW, w=gw)
+
+
+def rnn_forward(P, X, cfg):
+    """Vanilla tanh RNN: h_t = tanh([x_t, h_{t-1}, 1] W), o_t = sig(h_t . w + w0).  Returns cache Z, Hs, o."""
+    L, n, _ = X.shape
+    H = cfg.rnn_hidden
+    W, w = P["W"], P["w"]
+    Z = np.empty((L, n, 2 + H + 1))
+    Z[..., :2] = X
+    Z[..., -1] = 1.0
+    Z[0, :, 2:2 + H] = 0.0
+    Hs = np.empty((L, n, H))
+    pre = np.einsum("lni,ih->lnh", X, W[:2]) + W[-1]
+    Wr = W[2:2 + H]
+    h = np.zeros((n, H))
+    for t in range(L):
+        h = np.tanh(pre[t] + h @ Wr)
+        Hs[t] = h
+    Z[1:, :, 2:2 + H] = Hs[:-1]
+    o = Hs @ w[:H] + w[H]
+    o = sig(o) if cfg.output == "logistic" else o
+    return dict(Z=Z, Hs=Hs, o=o)
+
+
+def rnn_backward(P, c, do, cfg):
+    """Full BPTT through the tanh RNN; do (L, n) = dL/do_t.  Returns grads with P's shapes."""
+    H = cfg.rnn_hidden
+    W, w = P["W"], P["w"]
+    o, Hs = c["o"], c["Hs"]
+    L, n = o.shape
+    dnet_o = do * o * (1.0 - o) if cfg.output == "logistic" else do
+    gw = np.empty_like(w)
+    gw[:H] = np.einsum("ln,lnh->h", dnet_o, Hs)
+    gw[H] = dnet_o.sum()
+    dh_out = dnet_o[..., None] * w[:H]
+    dpre = np.empty((L, n, H))
+    carry = np.zeros((n, H))
+    Wr_T = W[2:2 + H].T
+    for t in range(L - 1, -1, -1):
+        dpre[t] = (dh_out[t] + carry) * (1.0 - Hs[t] ** 2)
+        carry = dpre[t] @ Wr_T
+    Z = c["Z"]
+    gW = Z.reshape(-1, Z.shape[-1]).T @ dpre.reshape(-1, H)
+    return dict(W=gW, w=gw)
+
+
+def forward(P, X, cfg):
+    return lstm_forward(P, X, cfg) if cfg.model == "lstm" else rnn_forward(P, X, cfg)
+
+
+def end_outputs(cache, lengths):
+    """Each sequence's output at its own last step: (n,)."""
+    return cache["o"][lengths - 1, np.arange(len(lengths))]
+
+
+def loss_and_grads(P, X, lengths, target, cfg, cache=None):
+    """Summed error E = sum_i 0.5 (o_i - d_i)^2 at each sequence's end, and its gradient (the model's rule).
+
+    For the LSTM with gradient="truncated" the returned gradient is the paper's truncated one.
+    """
+    cache = forward(P, X, cfg) if cache is None else cache
+    y = end_outputs(cache, lengths)
+    err = y - target
+    do = np.zeros_like(cache["o"])
+    do[lengths - 1, np.arange(len(lengths))] = err
+    if cfg.model == "lstm":
+        g = lstm_backward(P, cache, do, cfg, truncated=cfg.gradient == "truncated")
+    else:
+        g = rnn_backward(P, cache, do, cfg)
+    return float(0.5 * np.sum(err * err)), g
+
+
+# ----------------------------------------------------------------------------- training
+
+STREAMS = ("init", "data", "eval", "probe")
+
+
+def test_set(cfg, seed):
+    """The fixed test sequences of `evaluate` (the seed's own eval stream)."""
+    return sample_sequences(rng_streams(seed, STREAMS)["eval"], cfg.n_test, cfg.T)
+
+
+def train(cfg, seed, callback=None):
+    """Online-style gradient descent on fresh sequences until the paper's stopping criterion or the budget.
+
+    Every batch is first processed with the current weights (that is what the stopping criterion
+    counts, as in online learning), then the summed gradient is applied with the per-sequence rate lr.
+    Returns dict(P, history, seqs, stopped).  callback(seqs, state) after every update.
+    """
+    rngs = rng_streams(seed, STREAMS)
+    P = init_params(rngs["init"], cfg)
+    opt = Adam(P, lr=cfg.lr) if cfg.optimizer == "adam" else None
+    recent_ok = np.zeros(cfg.window, dtype=bool)           # ring buffer over the most recent sequences
+    recent_e = np.full(cfg.window, np.inf)
+    head, seen = 0, 0
+    hist = dict(seqs=[], train_mse=[], train_wrong=[], window_ok=[])
+    acc_e, acc_wrong, acc_n = 0.0, 0, 0
+    stopped = False
+    next_hist, next_log = cfg.hist_every, cfg.log_every
+    while seen < cfg.max_seqs:
+        n = min(cfg.batch, cfg.max_seqs - seen)
+        X, lengths, target, _ = sample_sequences(rngs["data"], n, cfg.T)
+        cache = forward(P, X, cfg)
+        y = end_outputs(cache, lengths)
+        _, g = loss_and_grads(P, X, lengths, target, cfg, cache=cache)
+        if opt is None:
+            for k in P:
+                P[k] -= cfg.lr * g[k]
+        else:
+            opt.step(P, {k: v / n for k, v in g.items()})
+        err = np.abs(y - target)
+        idx = (head + np.arange(n)) % cfg.window
+        recent_ok[idx] = err < cfg.tol
+        recent_e[idx] = 0.5 * err * err
+        head = (head + n) % cfg.window
+        seen += n
+        acc_e += float(np.sum(err * err))
+        acc_wrong += int(np.sum(err >= cfg.tol))
+        acc_n += n
+        if not np.all(np.isfinite(P["W"])):
+            raise FloatingPointError("weights diverged")
+        done = seen >= cfg.window and int(np.sum(~recent_ok)) < cfg.n_seq
+        if seen >= next_hist or done or seen >= cfg.max_seqs:
+            hist["seqs"].append(seen)
+            hist["train_mse"].append(acc_e / acc_n)
+            hist["train_wrong"].append(acc_wrong / acc_n)
+            hist["window_ok"].append(int(recent_ok.sum()) if seen >= cfg.window else int(recent_ok[:seen].sum()))
+            acc_e, acc_wrong, acc_n = 0.0, 0, 0
+            next_hist += cfg.hist_every
+        if seen >= next_log or done:
+            progress(f"{cfg.model} T={cfg.T} seqs {seen:8d}  train MSE {hist['train_mse'][-1]:.5f}  "
+                     f"wrong {hist['train_wrong'][-1]:.3f}  correct in last {cfg.window}: {hist['window_ok'][-1]}")
+            next_log += cfg.log_every
+        if callback is not None:
+            callback(seen, dict(P=P, hist=hist))
+        if done:
+            stopped = True
+            break
+    return dict(P=P, history=hist, seqs=seen, stopped=stopped)
+
+
+def evaluate(cfg, P, test):
+    """Metrics on the fixed test set: wrong = |o - d| >= tol at the sequence end."""
+    X, lengths, target, _ = test
+    y = np.empty(len(target))
+    for i in range(0, len(target), 512):
+        sl = slice(i, i + 512)
+        y[sl] = end_outputs(forward(P, X[:, sl], cfg), lengths[sl])
+    err = np.abs(y - target)
+    return dict(test_wrong=int(np.sum(err >= cfg.tol)), test_mse=float(np.mean(err ** 2)),
+                test_mae=float(np.mean(err)), test_max_err=float(err.max()))
+
+
+def run(cfg, seed) -> dict:
+    out = train(cfg, seed)
+    metrics = evaluate(cfg, out["P"], test_set(cfg, seed))
+    metrics["solved"] = int(out["stopped"])
+    metrics["seqs"] = out["seqs"]
+    return metrics
+
+
+def gradcheck(cfg, seed) -> dict:
+    """Central differences, float64, short sequences: full BPTT of the LSTM and the RNN, and the paper's
+    truncated LSTM gradient, which is exactly the gradient of the forward pass with the recurrent
+    inputs y_{t-1} of every net input held fixed at their recorded values."""
+    errors = {}
+    chk = rng_streams(seed, STREAMS)["probe"]
+    base = {f: getattr(cfg, f) for f in cfg.__dataclass_fields__}
+    for model, grad in (("lstm", "full"), ("lstm", "truncated"), ("rnn", "full")):
+        c = Config(**{**base, "model": model, "gradient": grad, "T": 20, "init_range": 1.0, "in_bias": -1.0,
+                      "out_bias": 0.5})
+        rngs = rng_streams(seed, STREAMS)
+        P = init_params(rngs["init"], c)
+        X, lengths, target, _ = sample_sequences(rngs["data"], 4, c.T)
+        _, g = loss_and_grads(P, X, lengths, target, c)
+        if model == "lstm" and grad == "truncated":
+            Yrec = forward(P, X, c)["Z"][..., 2:-1].copy()
+
+            def loss():
+                y = end_outputs(lstm_forward(P, X, c, Yrec=Yrec), lengths)
+                return float(0.5 * np.sum((y - target) ** 2))
+        else:
+            def loss():
+                return loss_and_grads(P, X, lengths, target, c)[0]
+        for k, e in numeric_gradcheck(loss, P, g, chk, probes=20).items():
+            errors[f"{model}_{grad}.{k}"] = e
+    return errors
+
+
+def main(argv=None) -> int:
+    return cli_main(argv, slug=SLUG, doc=__doc__, config_cls=Config, smoke=SMOKE, run=run, gradcheck=gradcheck)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
