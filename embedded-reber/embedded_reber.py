@@ -1,0 +1,827 @@
+"""Embedded Reber grammar with the 1997 LSTM (Hochreiter & Schmidhuber 1997, Experiment 1).
+
+Hochreiter & Schmidhuber, "Long Short-Term Memory", Neural Computation 9(8):1735-1780 (1997),
+Section 5.1 (Experiment 1: embedded Reber grammar), Table 1, and the conditions of Tables 10/11.
+
+The paper's claim: the original LSTM (input and output gates, no forget gate, memory-cell blocks
+with a constant error carousel), trained online with its truncated gradient (forward-propagated
+partials of the cell states, a weight change after every time step) and learning rate 0.5, learns
+to predict every possible next symbol of every string of a 256-string training set and a
+256-string test set, including the long-lag symbol before last that repeats the second one; with
+3 blocks of 2 cells (276 weights) in 100% of 30 trials, after 8,440 training sequences on average.
+Measured here: the same net and algorithm meet that criterion in 2/30 trials (seed 0) and 5/30
+(seed 1) within 20,000 sequences, 8/30 (seed 0) within 40,000. An Elman net of the paper's ELM
+size trained by full BPTT on the same strings and budget (the baseline): 1/30.
+
+Each run holds `--trials` independent trials (own initial weights, own order of training
+strings; trial i uses training/test pair i mod 3, as the paper's 3 pairs x 10 trials) computed as
+one batched NumPy computation: every trial still sees one string at a time and updates its own
+weights after every step.
+
+Run:  python3 embedded_reber.py --seed 0                      (30 trials, 3x2 LSTM, lr 0.5)
+      python3 embedded_reber.py --seed 0 --model elman        (the Elman/BPTT baseline)
+"""
+import sys
+from dataclasses import dataclass, field
+
+import numpy as np
+
+SLUG = "embedded-reber"
+META = dict(
+    title="the 1997 LSTM (no forget gate, truncated gradient, online) learns the embedded Reber grammar",
+    paper="Hochreiter & Schmidhuber 1997, Long Short-Term Memory (Neural Computation 9(8)), Experiment 1",
+    year=1997,
+    status="partial",
+    claim=("The 1997 LSTM (3 blocks of 2 cells, no forget gate, truncated online gradient, lr 0.5) meets the paper's "
+           "criterion in 2/30 trials (seed 0) and 5/30 (seed 1) within 20,000 sequences, at 12,200-13,300 when it "
+           "does (8/30 within 40,000); the paper reports 30/30 at a mean of 8,440. Elman net + full BPTT: 1/30"),
+    gradcheck=True,
+    budget_s=90,  # open: 30 online trials x 20,000 strings take ~65 s on one core; see README Open questions
+)
+CLAIMS = [
+    dict(tier="headline", args="--seed 0", metric="trials_solved", claim=">= 2", paper="30/30 (100%), mean 8,440",
+         published="10/10 (Adam, one 8-cell block, own criterion)"),
+    dict(tier="seeds", args="--seed 1", metric="trials_solved", claim=">= 3", paper="30/30 (100%), mean 8,440",
+         published="—"),
+    dict(tier="seeds", args="--seed 0 --model elman", metric="trials_solved", claim="<= 10", paper="ELM: 0% (>200,000)",
+         published="—"),
+    dict(tier="long", args="--seed 0 --max-seqs 40000", metric="trials_solved", claim=">= 2",
+         paper="30/30 (100%), max 24,100", published="—"),
+]
+
+
+@dataclass(frozen=True)
+class Config:
+    model: str = field(default="lstm", metadata={"choices": ("lstm", "elman")})  # lstm: the 1997 LSTM (truncated RTRL-style gradient); elman: Elman net trained by full BPTT (baseline)
+    blocks: int = 3  # LSTM memory-cell blocks (paper: 3 or 4)
+    block_size: int = 2  # memory cells per block, sharing one input and one output gate (paper: 2 or 1)
+    elman_hidden: int = 15  # Elman baseline: logistic hidden units (the paper's ELM row: 15)
+    lr: float = 0.5  # learning rate alpha of plain gradient descent (paper: 0.1, 0.2, 0.5)
+    targets: str = field(default="next", metadata={"choices": ("next", "legal")})  # training target per step: the observed next symbol (next) or every possible next symbol (legal)
+    update: str = field(default="step", metadata={"choices": ("step", "string")})  # LSTM: apply each step's weight change at once (step) or their sum at the string's end (string)
+    init_range: float = 0.2  # weights (and input-gate biases) drawn uniformly from [-init_range, init_range]
+    ogb: float = 1.0  # output-gate bias of block j initialised to -ogb*(j+1): -1, -2, -3 (paper)
+    trials: int = 30  # independent trials run as one batched computation (paper: 30 per table row)
+    n_pairs: int = 3  # training/test set pairs; trial i uses pair i mod n_pairs (paper: 3)
+    n_train: int = 256  # training strings per pair (paper: 256)
+    n_test: int = 256  # test strings per pair, none of them in the training set (paper: 256)
+    max_seqs: int = 20000  # training sequences per trial before the trial counts as failed (the paper's slowest 3x2/lr 0.5 trial: 24,100)
+    eval_every: int = 100  # test the stopping criterion after every this many training sequences
+    log_every: int = 2000  # progress line every this many sequences (of the slowest running trial)
+
+    def __post_init__(self):
+        for name in ("blocks", "block_size", "elman_hidden", "trials", "n_pairs", "n_train", "n_test",
+                     "max_seqs", "eval_every", "log_every"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive")
+        if self.lr <= 0 or self.init_range <= 0:
+            raise ValueError("lr and init_range must be positive")
+        if self.ogb < 0:
+            raise ValueError("ogb must be >= 0")
+
+
+SMOKE = dict(trials=4, n_pairs=2, n_train=32, n_test=32, max_seqs=300, eval_every=50, log_every=100)
+
+
+
+# >>> snippet: seeds
+def rng_streams(seed, names):
+    """Independent named generators spawned from one SeedSequence(seed); same seed and names, same streams."""
+    children = np.random.SeedSequence(seed).spawn(len(names))
+    return {name: np.random.default_rng(child) for name, child in zip(names, children)}
+# <<< snippet: seeds
+
+# >>> snippet: gradcheck
+def numeric_gradcheck(loss_fn, params, grads, rng, eps=1e-6, probes=12):
+    """Central-difference check of analytic `grads` against `loss_fn()` (which reads `params`).
+
+    Perturbs `probes` random entries of every array in `params` (in place, then restores them).
+    Returns {name: max relative error}, relative error = |a - n| / max(|a| + |n|, 1e-8).
+    """
+    errors = {}
+    for name, p in params.items():
+        flat, g = p.reshape(-1), grads[name].reshape(-1)
+        idx = rng.choice(flat.size, size=min(probes, flat.size), replace=False)
+        worst = 0.0
+        for i in idx:
+            old = flat[i]
+            flat[i] = old + eps
+            up = loss_fn()
+            flat[i] = old - eps
+            down = loss_fn()
+            flat[i] = old
+            num = (up - down) / (2.0 * eps)
+            worst = max(worst, abs(g[i] - num) / max(abs(g[i]) + abs(num), 1e-8))
+        errors[name] = worst
+    return errors
+# <<< snippet: gradcheck
+
+# >>> snippet: record
+def write_record(path, slug, seed, smoke, cfg, metrics, wall_s):
+    """Write one run record in the catalog's JSON schema (SPEC.md, 'Run records')."""
+    import dataclasses, json, platform
+    record = {
+        "schema": 1,
+        "slug": slug,
+        "seed": seed,
+        "smoke": bool(smoke),
+        "config": dataclasses.asdict(cfg),
+        "metrics": metrics,
+        "wall_s": round(float(wall_s), 3),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "platform": platform.platform(),
+    }
+    with open(path, "w") as fh:
+        json.dump(record, fh, indent=2, sort_keys=True)
+        fh.write("\n")
+# <<< snippet: record
+
+# >>> snippet: cli
+import argparse, dataclasses, inspect, math, re, sys, time
+
+_T0 = time.perf_counter()
+
+
+def progress(msg):
+    """One progress line on stderr, stamped with seconds since start."""
+    print(f"[{time.perf_counter() - _T0:7.1f}s] {msg}", file=sys.stderr, flush=True)
+
+
+def _field_help(cls):
+    """The trailing comment of each `name: type = default  # comment` line of a Config class."""
+    try:
+        src = inspect.getsource(cls)
+    except (OSError, TypeError):
+        return {}
+    return {m[1]: m[2].strip() for m in re.finditer(r"^\s+(\w+)\s*:[^#\n]*#\s*(.+)$", src, re.M)}
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are one line on stderr and exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser(cls, doc, smoke):
+    """argparse parser: the catalog's fixed flags plus one --flag per Config field."""
+    p = OneLineParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seed", type=int, default=0, help="master seed of every random stream (default 0)")
+    p.add_argument("--smoke", action="store_true",
+                   help="reduced run that exercises every code path in <= 10 s (overrides: %s)"
+                   % ", ".join(f"{k}={v}" for k, v in smoke.items()).replace("%", "%%"))
+    p.add_argument("--gradcheck", action="store_true",
+                   help="compare every hand-written backward pass with central differences; exit 1 above tolerance")
+    p.add_argument("--json", metavar="PATH", help="write the run record (config, metrics, wall-clock) to PATH")
+    helps = _field_help(cls)
+    for f in dataclasses.fields(cls):
+        flag = "--" + f.name.replace("_", "-")
+        text = ("%s (default %s)" % (helps.get(f.name, ""), f.default)).replace("%", "%%")
+        if isinstance(f.default, bool):
+            p.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=text)
+        else:
+            p.add_argument(flag, dest=f.name, type=type(f.default), default=None, help=text,
+                           choices=f.metadata.get("choices"),
+                           metavar=None if f.metadata.get("choices") else type(f.default).__name__.upper())
+    return p
+
+
+def cli_main(argv, *, slug, doc, config_cls, smoke, run, gradcheck=None, tol=1e-5):
+    """Parse flags, build the Config, then run the headline (or smoke / gradcheck) and report."""
+    parser = build_parser(config_cls, doc, smoke)
+    args = parser.parse_args(argv)
+    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(config_cls)
+             if getattr(args, f.name) is not None}
+    try:
+        cfg = config_cls(**{**(smoke if args.smoke else {}), **given})
+    except (TypeError, ValueError) as exc:
+        parser.error(str(exc))
+    if args.seed < 0:
+        parser.error("--seed must be >= 0")
+    if args.gradcheck:
+        if gradcheck is None:
+            parser.error("this experiment has no hand-written backward pass to check")
+        errors = gradcheck(cfg, args.seed)
+        for name, err in errors.items():
+            print(f"gradcheck {name:<28s} max rel err {err:.2e}  {'ok' if err <= tol else 'FAIL'}")
+        bad = [k for k, e in errors.items() if not e <= tol]
+        print(f"gradcheck: {len(errors) - len(bad)}/{len(errors)} within {tol:g}")
+        return 1 if bad else 0
+    t0 = time.perf_counter()
+    metrics = run(cfg, args.seed)
+    wall = time.perf_counter() - t0
+    metrics = {k: (int(v) if isinstance(v, (bool, int, np.integer, np.bool_)) else float(v)) for k, v in metrics.items()}
+    for k, v in metrics.items():
+        print(f"{k:<28s} {v}")
+    print(f"{'wall_s':<28s} {wall:.2f}")
+    if args.json:
+        write_record(args.json, slug, args.seed, args.smoke, cfg, metrics, wall)
+    return 0 if all(math.isfinite(v) for v in metrics.values()) else 1
+# <<< snippet: cli
+
+
+# ----------------------------------------------------------------------------- the grammar
+
+SYMBOLS = "BTPSXVE"                      # local (one-hot) code: 7 input units, 7 output units
+K = len(SYMBOLS)
+_SYM = {c: i for i, c in enumerate(SYMBOLS)}
+# Reber automaton: state -> ((symbol, next state), (symbol, next state)); state 0 emits the leading B
+# via the embedding code below, state 5 emits the closing E.
+REBER = {0: (("T", 1), ("P", 2)), 1: (("S", 1), ("X", 3)), 2: (("T", 2), ("V", 4)),
+         3: (("X", 2), ("S", 5)), 4: (("P", 3), ("V", 5))}
+
+
+def reber_string(rng):
+    """One Reber string 'B...E', each branch taken with probability 0.5."""
+    out, state = ["B"], 0
+    while state != 5:
+        sym, state = REBER[state][rng.integers(2)]
+        out.append(sym)
+    out.append("E")
+    return "".join(out)
+
+
+def embedded_reber_string(rng):
+    """B (T|P) <Reber string> (same T|P) E."""
+    outer = "TP"[rng.integers(2)]
+    return "B" + outer + reber_string(rng) + outer + "E"
+
+
+def legal_next(s):
+    """For each position t < len(s)-1 the set of symbols the embedded grammar allows after s[:t+1]."""
+    sets = [{"T", "P"}, {"B"}]                       # after the leading B; after the outer T/P
+    state = 0
+    for ch in s[3:-2]:                               # walk the inner string after its B
+        if state == 5:
+            break
+        sets.append({sym for sym, _ in REBER[state]})
+        state = dict(REBER[state])[ch]
+    sets.append({"E"})                               # the inner string's last symbol before its E
+    sets.append({s[1]})                              # after the inner E: the outer symbol again (the long lag)
+    sets.append({"E"})                               # after the second outer T/P
+    return sets
+
+
+def make_pair(rng, n_train, n_test):
+    """A training set (random strings, repeats allowed) and a test set of strings not in it."""
+    train = [embedded_reber_string(rng) for _ in range(n_train)]
+    seen, test = set(train), []
+    while len(test) < n_test:
+        s = embedded_reber_string(rng)
+        if s not in seen:
+            test.append(s)
+    return train, test
+
+
+def encode(strings, lmax):
+    """strings -> sym (N, lmax) int (-1 padded), legal (N, lmax-1, K) bool, length (N,)."""
+    n = len(strings)
+    sym = -np.ones((n, lmax), dtype=np.int64)
+    legal = np.zeros((n, lmax - 1, K), dtype=bool)
+    length = np.array([len(s) for s in strings])
+    for i, s in enumerate(strings):
+        sym[i, :len(s)] = [_SYM[c] for c in s]
+        for t, allowed in enumerate(legal_next(s)):
+            legal[i, t, [_SYM[c] for c in allowed]] = True
+    return sym, legal, length
+
+
+def make_data(cfg, seed):
+    """The cfg.n_pairs training/test pairs, encoded.  train_sym (P, n_train, L) etc."""
+    rng = rng_streams(seed, ("data",))["data"]
+    pairs = [make_pair(rng, cfg.n_train, cfg.n_test) for _ in range(cfg.n_pairs)]
+    lmax = max(len(s) for tr, te in pairs for s in tr + te)
+    tr = [encode(p[0], lmax) for p in pairs]
+    # evaluation set of each pair: its distinct training and test strings (repeats change nothing
+    # about "every string correct"), longest first so shorter steps can be sliced off
+    ev = []
+    for train, test in pairs:
+        uniq = sorted(set(train)) + sorted(set(test) - set(train))
+        is_test = np.array([s not in set(train) for s in uniq])
+        order = np.argsort([-len(s) for s in uniq], kind="stable")
+        ev.append((encode([uniq[i] for i in order], lmax), is_test[order]))
+    n_ev = max(len(e[1]) for e in ev)
+    ev_sym = -np.ones((cfg.n_pairs, n_ev, lmax), dtype=np.int64)
+    ev_legal = np.zeros((cfg.n_pairs, n_ev, lmax - 1, K), dtype=bool)
+    ev_len = np.zeros((cfg.n_pairs, n_ev), dtype=np.int64)
+    ev_test = np.zeros((cfg.n_pairs, n_ev), dtype=bool)
+    for p, ((sym, legal, length), is_test) in enumerate(ev):
+        n = len(length)
+        ev_sym[p, :n], ev_legal[p, :n], ev_len[p, :n], ev_test[p, :n] = sym, legal, length, is_test
+    return dict(strings=pairs, lmax=lmax,
+                train_sym=np.stack([t[0] for t in tr]), train_len=np.stack([t[2] for t in tr]),
+                train_legal=np.stack([t[1] for t in tr]),
+                ev_sym=ev_sym, ev_legal=ev_legal, ev_len=ev_len, ev_test=ev_test)
+
+
+def onehot(sym):
+    """sym (...) int with -1 for padding -> (..., K) float."""
+    out = np.zeros(sym.shape + (K,))
+    np.put_along_axis(out, np.maximum(sym, 0)[..., None], 1.0, axis=-1)
+    out *= (sym >= 0)[..., None]
+    return out
+
+
+def step_correct(y, legal):
+    """The paper's criterion at one step: the units of all possible next symbols are the most active.
+
+    y (..., K) outputs, legal (..., K) bool -> (...) bool: min over legal units > max over the others.
+    """
+    lo = np.where(legal, y, np.inf).min(-1)
+    hi = np.where(legal, -np.inf, y).max(-1)
+    return lo > hi
+
+
+# ----------------------------------------------------------------------------- the 1997 LSTM
+
+def logistic(x):
+    """Logistic sigmoid as 0.5 (1 + tanh(x/2)): overflow-free and one transcendental per entry."""
+    return 0.5 + 0.5 * np.tanh(0.5 * x)
+
+
+def lstm_shapes(cfg):
+    """The paper's weights.  Cells and gates see z = [input (K), cell outputs (C*S), input gates (C),
+    output gates (C)] of the previous step; the gates also have a bias (the last row of W_in, W_out).
+    Output units see the memory cells only, without bias (Table 10: connectivity F, bias "ga")."""
+    C, S = cfg.blocks, cfg.block_size
+    nz = K + C * S + 2 * C
+    return dict(W_in=(nz + 1, C), W_out=(nz + 1, C), W_c=(nz, C * S), W_k=(C * S, K))
+
+
+def lstm_init(cfg, rngs):
+    """Per trial: uniform [-r, r] weights; output-gate bias of block j = -ogb*(j+1).  Arrays (R, ...)."""
+    shapes = lstm_shapes(cfg)
+    P = {k: np.stack([rng.uniform(-cfg.init_range, cfg.init_range, size=s) for rng in rngs])
+         for k, s in shapes.items()}
+    P["W_out"][:, -1, :] = -cfg.ogb * np.arange(1, cfg.blocks + 1)
+    return P
+
+
+def n_weights(cfg):
+    if cfg.model == "lstm":
+        return sum(int(np.prod(s)) for s in lstm_shapes(cfg).values())
+    H = cfg.elman_hidden
+    return (K + H + 1) * H + (H + 1) * K
+
+
+def pack(P):
+    """Named weights -> fused W (R, nz+1, C + C + C*S) with columns [in gates | out gates | cells]
+    (the cells' bias row stays 0 and is never trained) and W_k (R, C*S, K)."""
+    R, nz1, C = P["W_in"].shape
+    W = np.zeros((R, nz1, 2 * C + P["W_c"].shape[-1]))
+    W[:, :, :C], W[:, :, C:2 * C], W[:, :-1, 2 * C:] = P["W_in"], P["W_out"], P["W_c"]
+    return W, P["W_k"].copy()
+
+
+def unpack(W, Wk, C):
+    """Inverse of pack."""
+    return dict(W_in=W[:, :, :C].copy(), W_out=W[:, :, C:2 * C].copy(), W_c=W[:, :-1, 2 * C:].copy(),
+                W_k=Wk.copy())
+
+
+def lstm_forward(W, Wk, X, C, S, rec=None, keep=False):
+    """Run R nets over N strings each from zero activations.  X (R, N, L, K) one-hot (0 = padding).
+
+    rec: optional (R, N, L, C*S+2C) recurrent sources to use instead of the net's own (the gradient
+    check of the truncated gradient, which treats them as constants).  Returns Y (R, N, L, K) and,
+    with keep, the recorded recurrent sources and the cell states / gates (R, N, L, ...).
+    """
+    R, N, L, _ = X.shape
+    NC = C * S
+    z = np.zeros((R, N, K + NC + 2 * C + 1))
+    z[..., -1] = 1.0
+    s = np.zeros((R, N, C, S))
+    Y = np.empty((R, N, L, K))
+    recs, states, gates = [], [], []
+    for t in range(L):
+        z[..., :K] = X[:, :, t]
+        if rec is not None:
+            z[..., K:-1] = rec[:, :, t]
+        if keep:
+            recs.append(z[..., K:-1].copy())
+        a = logistic(z @ W)                                   # (R, N, 2C + C*S)
+        y_in, y_out = a[..., :C], a[..., C:2 * C]
+        gc = (4.0 * a[..., 2 * C:] - 2.0).reshape(R, N, C, S)   # g in [-2, 2]
+        s = s + y_in[..., None] * gc                          # CEC: s(t) = s(t-1) + y_in g(net_c)
+        yc = (y_out[..., None] * np.tanh(0.5 * s)).reshape(R, N, NC)   # h(s) = 2 logistic(s) - 1
+        Y[:, :, t] = logistic(yc @ Wk)
+        z[..., K:K + NC], z[..., K + NC:-1] = yc, a[..., :2 * C]
+        if keep:
+            states.append(s.reshape(R, N, NC).copy())
+            gates.append(a[..., :2 * C].copy())
+    if keep:
+        return Y, dict(rec=np.stack(recs, 2), s=np.stack(states, 2), gates=np.stack(gates, 2))
+    return Y
+
+
+def lstm_online_step(W, Wk, z, s, dS, target, C, S):
+    """One time step of R nets (one string each) with the paper's truncated gradient.
+
+    z (R, nz+1): this step's sources [x(t), yc(t-1), y_in(t-1), y_out(t-1), 1], written by the caller;
+    s (R, C, S) cell states, updated in place; dS (R, nz+1, 2, C, S): the forward-propagated partials
+    ds_jv/dw of cell v of block j w.r.t. the weights into that cell ([:, :, 0]) and into its block's
+    input gate ([:, :, 1]), updated in place (Appendix A.1, eqs. 25 and 27).  Errors are not passed
+    from cells or gates back into earlier activations (the truncation); inside a cell they travel
+    back unchanged along the carousel, which the partials carry forward.
+    target (R, K).  Returns (G (R, nz+1, 2C + C*S) and Gk (R, C*S, K): minus the gradient of
+    E(t) = 1/2 sum_k (t_k - y_k)^2, i.e. the paper's weight change divided by alpha (eqs. 19-28);
+    the new recurrent sources (R, C*S + 2C); the outputs y (R, K)).
+    Logistic units are written through th = tanh(net/2): f = (1 + th)/2, f' = (1 - th^2)/4, and the
+    cell input g = 4 f - 2 = 2 th with g' = 1 - th^2; h(s) = 2 f(s) - 1 = tanh(s/2), h' = (1 - h^2)/2.
+    """
+    R = z.shape[0]
+    NC, C2 = C * S, 2 * C
+    th = np.tanh(0.5 * (z[:, None, :] @ W)[:, 0])            # (R, 2C + C*S)
+    gates = 0.5 + 0.5 * th[:, :C2]                             # [input gates | output gates]
+    y_in, y_out = gates[:, :C, None], gates[:, C:, None]       # (R, C, 1)
+    thc = th[:, C2:].reshape(R, C, S)
+    gc = 2.0 * thc                                             # g(net_c) in [-2, 2]
+    s += y_in * gc                                             # CEC, no forget gate
+    hs = np.tanh(0.5 * s)                                      # h(s) in [-1, 1]
+    yc = (y_out * hs).reshape(R, NC)
+    ty = np.tanh(0.5 * (yc[:, None, :] @ Wk)[:, 0])
+    y = 0.5 + 0.5 * ty                                         # (R, K) output units
+    e_k = 0.25 * (1.0 - ty * ty) * (target - y)                # eq. 19
+    back = (e_k[:, None, :] @ Wk.transpose(0, 2, 1)).reshape(R, C, S)   # sum_k w_k,cv e_k
+    fin = (0.25 * (1.0 - th[:, :C] * th[:, :C]))[:, :, None]  # f'_in
+    e_out = 0.25 * (1.0 - th[:, C:C2] * th[:, C:C2]) * np.sum(hs * back, axis=2)   # eq. 21
+    e_s = (0.5 * y_out) * (1.0 - hs * hs) * back               # eq. 23
+    coef = np.stack([(1.0 - thc * thc) * y_in, fin * gc], axis=1)   # g' y_in (eq. 27), f'_in g (eq. 25)
+    dS += z[:, :, None, None, None] * coef[:, None]
+    dE = dS * e_s[:, None, None]                                    # eqs. 26, 28
+    G = np.concatenate([dE[:, :, 1].sum(-1), z[:, :, None] * e_out[:, None, :],
+                        dE[:, :, 0].reshape(R, -1, NC)], axis=2)
+    G[:, -1, C2:] = 0.0                                             # cells have no bias
+    Gk = yc[:, :, None] * e_k[:, None, :]                           # eq. 22 for l = k
+    return G, Gk, np.concatenate([yc, gates], axis=1), y
+
+
+def lstm_string_grad(P, X, T):
+    """Sum over strings of the per-step truncated gradients with the weights held fixed (gradient
+    check).  X, T (R, L, K) one string per trial.  Returns gradients in P's named layout."""
+    W, Wk = pack(P)
+    R, L, _ = X.shape
+    C = P["W_in"].shape[-1]
+    S = P["W_c"].shape[-1] // C
+    z = np.zeros((R, W.shape[1]))
+    z[:, -1] = 1.0
+    s, dS = np.zeros((R, C, S)), np.zeros((R, W.shape[1], 2, C, S))
+    gW, gk = np.zeros_like(W), np.zeros_like(Wk)
+    for t in range(L):
+        z[:, :K] = X[:, t]
+        G, Gk, recur, _ = lstm_online_step(W, Wk, z, s, dS, T[:, t], C, S)
+        gW -= G
+        gk -= Gk
+        z[:, K:-1] = recur
+    return unpack(gW, gk, C)
+
+
+def lstm_string_loss(P, X, T, rec=None):
+    """Sum over trials and steps of 1/2 (t - y)^2 for X, T (R, L, K); rec: frozen recurrent sources."""
+    W, Wk = pack(P)
+    C = P["W_in"].shape[-1]
+    S = P["W_c"].shape[-1] // C
+    Y = lstm_forward(W, Wk, X[:, None], C, S, rec=rec)
+    return float(0.5 * np.sum((T[:, None] - Y) ** 2))
+
+
+# ----------------------------------------------------------------------------- Elman net (baseline)
+
+def elman_init(cfg, rngs):
+    """W_h (K+H+1, H) from [input, context, 1]; W_y (H+1, K) from [hidden, 1]; uniform [-r, r]."""
+    H = cfg.elman_hidden
+    return dict(W_h=np.stack([rng.uniform(-cfg.init_range, cfg.init_range, (K + H + 1, H)) for rng in rngs]),
+                W_y=np.stack([rng.uniform(-cfg.init_range, cfg.init_range, (H + 1, K)) for rng in rngs]))
+
+
+def elman_forward(P, X):
+    """X (R, N, L, K) -> cache: V (R, N, L, K+H+1) sources, Hs (R, N, L, H), Y (R, N, L, K)."""
+    R, N, L, _ = X.shape
+    H = P["W_h"].shape[-1]
+    h = np.zeros((R, N, H))
+    one = np.ones((R, N, 1))
+    V, Hs = np.empty((R, N, L, K + H + 1)), np.empty((R, N, L, H))
+    for t in range(L):
+        V[:, :, t] = np.concatenate([X[:, :, t], h, one], axis=-1)
+        h = logistic(V[:, :, t] @ P["W_h"])
+        Hs[:, :, t] = h
+    Y = logistic(np.concatenate([Hs, np.ones((R, N, L, 1))], axis=-1) @ P["W_y"][:, None])
+    return dict(V=V, Hs=Hs, Y=Y)
+
+
+def elman_loss_and_grads(P, X, T, M, cache=None):
+    """Full BPTT.  X, T (R, 1, L, K), M (R, 1, L) step mask.  E = 1/2 sum masked (t - y)^2 per trial.
+
+    Returns (loss per trial (R,), gradients of the summed loss, dict like P).
+    """
+    c = elman_forward(P, X) if cache is None else cache
+    V, Hs, Y = c["V"], c["Hs"], c["Y"]
+    R, N, L, _ = X.shape
+    H = Hs.shape[-1]
+    err = (Y - T) * M[..., None]
+    loss = 0.5 * np.sum(err * err, axis=(1, 2, 3))
+    dnet_y = err * Y * (1.0 - Y)                                         # (R, N, L, K)
+    Hb = np.concatenate([Hs, np.ones((R, N, L, 1))], axis=-1)
+    gW_y = np.einsum("rnlh,rnlk->rhk", Hb, dnet_y)
+    dH_out = dnet_y @ P["W_y"][:, None, :H].transpose(0, 1, 3, 2)        # (R, N, L, H)
+    W_ctx = P["W_h"][:, K:K + H]                                         # (R, H, H) context -> hidden
+    dnet_h = np.empty_like(Hs)
+    carry = np.zeros((R, N, H))
+    for t in range(L - 1, -1, -1):
+        dnet_h[:, :, t] = (dH_out[:, :, t] + carry) * Hs[:, :, t] * (1.0 - Hs[:, :, t])
+        carry = dnet_h[:, :, t] @ W_ctx.transpose(0, 2, 1)
+    gW_h = np.einsum("rnlv,rnlh->rvh", V, dnet_h)
+    return loss, dict(W_h=gW_h, W_y=gW_y)
+
+
+# ----------------------------------------------------------------------------- evaluation
+
+def evaluate_nets(cfg, data, model, P, pairs):
+    """The stopping/success criterion for R' nets at once.
+
+    P: parameters with leading dim R'; pairs (R',) data pair of each net.  Every distinct string of
+    the pair's training and test set is run; a string is correct when at every step the output
+    units of all possible next symbols are the most active ones.
+    Returns train_ok (R',) and test_ok (R',): the fraction of distinct strings correct.
+    """
+    sym, legal, length, is_test = (data[k][pairs] for k in ("ev_sym", "ev_legal", "ev_len", "ev_test"))
+    R, N, L = sym.shape
+    real = length > 0
+    if model == "lstm":
+        C, S = cfg.blocks, cfg.block_size
+        Y = lstm_forward(P["W"], P["Wk"], onehot(sym[:, :, :-1]), C, S)
+    else:
+        Y = elman_forward(P, onehot(sym[:, :, :-1]))["Y"]
+    steps = np.arange(L - 1)[None, None] < (length[..., None] - 1)
+    ok = np.all(step_correct(Y, legal) | ~steps, axis=-1)
+    ok &= real
+    n_tr = np.maximum(np.sum(real & ~is_test, axis=1), 1)
+    n_te = np.maximum(np.sum(real & is_test, axis=1), 1)
+    return np.sum(ok & ~is_test, axis=1) / n_tr, np.sum(ok & is_test, axis=1) / n_te
+
+
+# ----------------------------------------------------------------------------- training
+
+def trial_streams(seed, R):
+    """Named generators: the data stream, then one init stream per trial, then one order stream per
+    trial.  Trial i's initial weights do not depend on the number of trials; its string order does
+    (the order streams are numbered after all the init streams)."""
+    names = ("data",) + tuple(f"init{i}" for i in range(R)) + tuple(f"order{i}" for i in range(R))
+    return rng_streams(seed, names)
+
+
+def train(cfg, seed, callback=None):
+    """Train cfg.trials independent nets; returns dict(P, pairs, seqs_to_solve, history, data).
+
+    seqs_to_solve[r] = training sequences after which trial r first met the paper's stopping
+    criterion (checked every cfg.eval_every sequences), or -1 if it had not after cfg.max_seqs.
+    callback(seqs, state) is called after every evaluation of an LSTM trial (state["trial"]; the
+    Elman baseline reports trial 0 only).
+    """
+    data = make_data(cfg, seed)
+    R = cfg.trials
+    streams = trial_streams(seed, R)
+    pairs = np.arange(R) % cfg.n_pairs
+    inits = [streams[f"init{i}"] for i in range(R)]
+    P = lstm_init(cfg, inits) if cfg.model == "lstm" else elman_init(cfg, inits)
+    order = np.stack([streams[f"order{i}"].integers(0, cfg.n_train, size=cfg.max_seqs) for i in range(R)])
+    hist = dict(trial=[], seqs=[], train_ok=[], test_ok=[])
+    fn = _train_lstm if cfg.model == "lstm" else _train_elman
+    solved_at, final = fn(cfg, data, P, pairs, order, hist, callback)
+    return dict(P=final, pairs=pairs, seqs_to_solve=solved_at, history=hist, data=data)
+
+
+def _record(hist, trials, seqs, tr, te):
+    for r, s, a, b in zip(trials, seqs, tr, te):
+        hist["trial"].append(int(r))
+        hist["seqs"].append(int(s))
+        hist["train_ok"].append(float(a))
+        hist["test_ok"].append(float(b))
+
+
+BITS = ((np.arange(2 ** K)[:, None] >> np.arange(K)[None]) & 1).astype(float)   # code -> target vector
+
+
+def target_codes(sym, legal, mode):
+    """Per step the target as a K-bit code: the observed next symbol, or all possible next symbols."""
+    if mode == "legal":
+        return (legal * (1 << np.arange(K))).sum(-1)
+    return np.where(sym[..., 1:] >= 0, 1 << np.maximum(sym[..., 1:], 0), 0)
+
+
+def symbol_streams(data, pairs, order, mode="next"):
+    """Each trial's training strings laid end to end, one entry per time step.
+
+    Returns x (R, T) input symbol, y (R, T) target code (see BITS), end (R, T) bool: the step that completes a
+    string (after which all activations are reset), count (R, T): strings completed after the step.
+    Streams shorter than the longest are padded (x = y = 0, never reached: the trial stops first).
+    """
+    sym, slen = data["train_sym"], data["train_len"]
+    R, n = order.shape
+    lens = slen[pairs[:, None], order] - 1                       # prediction steps per string
+    T = int(lens.sum(1).max())
+    x, y = np.zeros((R, T), dtype=np.int8), np.zeros((R, T), dtype=np.uint8)
+    codes = target_codes(sym, data["train_legal"], mode)            # (P, n_train, lmax-1)
+    end, count = np.zeros((R, T), dtype=bool), np.zeros((R, T), dtype=np.int32)
+    for r in range(R):
+        strs = sym[pairs[r], order[r]]                            # (n, lmax)
+        valid = np.arange(strs.shape[1] - 1)[None] < lens[r][:, None]
+        m = int(lens[r].sum())
+        x[r, :m] = strs[:, :-1][valid]
+        y[r, :m] = codes[pairs[r], order[r]][valid]
+        stops = np.cumsum(lens[r]) - 1
+        end[r, stops] = True
+        count[r, :m] = np.cumsum(end[r, :m])
+    return x, y, end, count
+
+
+def _train_lstm(cfg, data, P, pairs, order, hist, callback):
+    """Online training of R LSTMs in lock-step: at global step t every trial is at step t of its own
+    stream of training strings; each changes its weights after every step (update="step")."""
+    R, C, S = cfg.trials, cfg.blocks, cfg.block_size
+    W, Wk = pack(P)
+    xs, ys, ends, counts = symbol_streams(data, pairs, order, cfg.targets)
+    nz1 = W.shape[1]
+    z = np.zeros((R, nz1))
+    z[:, -1] = 1.0
+    s, dS = np.zeros((R, C, S)), np.zeros((R, nz1, 2, C, S))
+    accW, acck = np.zeros_like(W), np.zeros_like(Wk)             # per-string sums (update="string")
+    lr = np.full((R, 1, 1), cfg.lr)
+    solved_at = -np.ones(R, dtype=np.int64)
+    final = dict(W=W.copy(), Wk=Wk.copy())
+    running = np.ones(R, dtype=bool)
+    queue = []                                                   # (trial, seqs, W, Wk) awaiting the test
+    next_log = cfg.log_every
+    eye = np.eye(K)
+    any_end = ends.any(0)
+
+    def flush():
+        if not queue:
+            return
+        ids = np.array([q[0] for q in queue])
+        snap = dict(W=np.stack([q[2] for q in queue]), Wk=np.stack([q[3] for q in queue]))
+        tr_ok, te_ok = evaluate_nets(cfg, data, "lstm", snap, pairs[ids])
+        _record(hist, ids, [q[1] for q in queue], tr_ok, te_ok)
+        for i, (r, n, w, wk) in enumerate(queue):
+            if solved_at[r] < 0 and tr_ok[i] == 1.0 and te_ok[i] == 1.0:
+                solved_at[r] = n                                 # the stopping criterion is met
+                running[r] = False
+                lr[r] = 0.0
+                final["W"][r], final["Wk"][r] = w, wk
+            if callback is not None:
+                callback(n, dict(trial=int(r), P=dict(W=w[None], Wk=wk[None]), hist=hist, train_ok=tr_ok[i],
+                                 test_ok=te_ok[i]))
+        queue.clear()
+
+    for t in range(xs.shape[1]):
+        z[:, :K] = eye[xs[:, t]]
+        G, Gk, recur, _ = lstm_online_step(W, Wk, z, s, dS, BITS[ys[:, t]], C, S)
+        z[:, K:-1] = recur
+        if cfg.update == "step":
+            W += lr * G
+            Wk += lr * Gk
+        else:
+            accW += G
+            acck += Gk
+        if not any_end[t]:
+            continue
+        d = np.flatnonzero(ends[:, t])
+        if cfg.update == "string":
+            W[d] += lr[d] * accW[d]
+            Wk[d] += lr[d] * acck[d]
+            accW[d], acck[d] = 0.0, 0.0
+        z[d, K:-1] = 0.0                                         # all activations reset after a string
+        s[d], dS[d] = 0.0, 0.0
+        for r in d:
+            n = int(counts[r, t])
+            if not running[r]:
+                continue
+            if n % cfg.eval_every == 0:
+                queue.append((r, n, W[r].copy(), Wk[r].copy()))
+            if n >= cfg.max_seqs:
+                running[r] = False                               # failed within the budget
+                lr[r] = 0.0
+                final["W"][r], final["Wk"][r] = W[r], Wk[r]
+        if len(queue) >= max(1, min(8, int(running.sum()))) or not running.any():
+            flush()
+            if not running.any():
+                break
+        low = int(counts[running, t].min())
+        if low >= next_log:
+            progress(f"lstm: every running trial past {low} sequences; solved {int((solved_at >= 0).sum())}/{R}")
+            next_log += cfg.log_every
+    flush()
+    for r in np.flatnonzero(running):                            # (cannot happen: streams end at max_seqs)
+        final["W"][r], final["Wk"][r] = W[r], Wk[r]
+    return solved_at, final
+
+
+def _train_elman(cfg, data, P, pairs, order, hist, callback):
+    """Online BPTT for R Elman nets: one string per trial per update, strings padded per round."""
+    R = cfg.trials
+    sym, slen = data["train_sym"], data["train_len"]
+    lr = np.full((R, 1, 1), cfg.lr)
+    solved_at = -np.ones(R, dtype=np.int64)
+    for n in range(1, cfg.max_seqs + 1):
+        cur = order[:, n - 1]
+        L = int(slen[pairs, cur].max())
+        s = sym[pairs, cur, :L]                                       # (R, L)
+        X = onehot(s[:, None, :-1])
+        T = BITS[target_codes(s, data["train_legal"][pairs, cur, :L - 1], cfg.targets)][:, None]
+        M = (s[:, None, 1:] >= 0).astype(float)
+        _, g = elman_loss_and_grads(P, X, T, M)
+        for k in P:
+            P[k] -= lr * g[k]
+        if n % cfg.eval_every == 0:
+            act = np.flatnonzero(solved_at < 0)
+            Ps = {k: v[act] for k, v in P.items()}
+            tr_ok, te_ok = evaluate_nets(cfg, data, "elman", Ps, pairs[act])
+            _record(hist, act, [n] * len(act), tr_ok, te_ok)
+            for r, a, b in zip(act, tr_ok, te_ok):
+                if a == 1.0 and b == 1.0:
+                    solved_at[r] = n
+                    lr[r] = 0.0
+            if callback is not None and 0 in act:
+                callback(n, dict(trial=0, P={k: v[:1] for k, v in P.items()}, hist=hist, train_ok=tr_ok[0],
+                                 test_ok=te_ok[0]))
+            if (solved_at >= 0).all():
+                break
+        if n % cfg.log_every == 0:
+            progress(f"elman: {n} sequences; solved {int((solved_at >= 0).sum())}/{R}")
+    return solved_at, P
+
+
+def evaluate(cfg, out):
+    """Ledger metrics from a train() result: trials meeting the criterion, their sequences to solve
+    (mean/median/min/max over those trials; all equal to cfg.max_seqs when none did), and the
+    fraction of distinct train/test strings the final nets process correctly."""
+    s = out["seqs_to_solve"]
+    ok = s >= 0
+    m = dict(trials=int(len(s)), trials_solved=int(ok.sum()), success_pct=100.0 * ok.mean(),
+             n_weights=n_weights(cfg))
+    if ok.any():
+        m.update(mean_seqs=float(s[ok].mean()), median_seqs=float(np.median(s[ok])),
+                 min_seqs=float(s[ok].min()), max_seqs=float(s[ok].max()))
+    else:
+        m.update(mean_seqs=float(cfg.max_seqs), median_seqs=float(cfg.max_seqs),
+                 min_seqs=float(cfg.max_seqs), max_seqs=float(cfg.max_seqs))
+    # the final nets on their own pair's strings (solved trials: the weights that met the criterion)
+    tr, te = evaluate_nets(cfg, out["data"], cfg.model, out["P"], out["pairs"])
+    m.update(final_train_ok=float(tr.mean()), final_test_ok=float(te.mean()))
+    return m
+
+
+def run(cfg, seed) -> dict:
+    metrics = evaluate(cfg, train(cfg, seed))
+    metrics["solved"] = int(metrics["trials_solved"] == metrics["trials"])
+    return metrics
+
+
+# ----------------------------------------------------------------------------- gradient check
+
+def gradcheck(cfg, seed) -> dict:
+    """Float64 central differences against both hand-written gradients.
+
+    LSTM: the truncated gradient is the exact gradient of the string loss in which the recurrent
+    sources of cells and gates (previous cell outputs and gate activations) are held at their
+    recorded values, while the cell states still accumulate along the carousel; that function is
+    differenced.  Elman: full BPTT against the string loss itself.  Step 1e-4: many entries of these
+    gradients are ~1e-5 in size, where a 1e-6 step leaves round-off of ~1e-5 relative; the
+    central difference's own error at 1e-4 is ~1e-8.
+    """
+    rngs = trial_streams(seed, 2)
+    chk = rng_streams(seed, ("probe",))["probe"]
+    data_rng = rngs["data"]
+    strings = [embedded_reber_string(data_rng) for _ in range(2)]
+    L = max(len(s) for s in strings)
+    sym = encode(strings, L)[0]
+    X, T = onehot(sym[:, :-1]), onehot(sym[:, 1:])          # (2, L-1, K); padding rows are zero
+    mask = (sym[:, 1:] >= 0).astype(float)
+    errors = {}
+    for arch in ((3, 2), (4, 1)):
+        c = Config(blocks=arch[0], block_size=arch[1], init_range=1.0, ogb=0.5)
+        P = lstm_init(c, [rngs["init0"], rngs["init1"]])
+        n = int(mask.sum(1).min())                       # both strings cut to the shorter one's steps
+        Xs, Ts = X[:, :n], T[:, :n]
+        _, rec = lstm_forward(*pack(P), Xs[:, None], arch[0], arch[1], keep=True)
+        grads = lstm_string_grad(P, Xs, Ts)
+        loss = lambda: lstm_string_loss(P, Xs, Ts, rec=rec["rec"])  # noqa: E731
+        for k, e in numeric_gradcheck(loss, P, grads, chk, eps=1e-4, probes=20).items():
+            errors[f"lstm{arch[0]}x{arch[1]}_truncated.{k}"] = e
+    c = Config(model="elman", elman_hidden=6, init_range=1.0)
+    P = elman_init(c, [rngs["init0"], rngs["init1"]])
+    Xe, Te, Me = X[:, None], T[:, None], mask[:, None]
+    _, g = elman_loss_and_grads(P, Xe, Te, Me)
+    loss = lambda: float(np.sum(elman_loss_and_grads(P, Xe, Te, Me)[0]))  # noqa: E731
+    for k, e in numeric_gradcheck(loss, P, g, chk, eps=1e-4, probes=20).items():
+        errors[f"elman_bptt.{k}"] = e
+    return errors
+
+
+def main(argv=None) -> int:
+    return cli_main(argv, slug=SLUG, doc=__doc__, config_cls=Config, smoke=SMOKE, run=run, gradcheck=gradcheck)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
