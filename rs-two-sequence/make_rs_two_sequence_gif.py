@@ -1,0 +1,97 @@
+"""Animated GIF of one random search: each frame is one weight guess on the training sequences.
+
+    python3 make_rs_two_sequence_gif.py --seed 0         # writes rs_two_sequence.gif next to this script
+    python3 make_rs_two_sequence_gif.py --smoke --out /tmp/rs2.gif
+"""
+import argparse
+import io
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from rs_two_sequence import (SMOKE, Config, connection_mask, forward, make_sequences, n_correct,  # noqa: E402
+                             rng_streams, sample_guesses, stream_names)
+
+
+def render(cfg, trial, W, data, scores, upto, solved):
+    X, lengths, y = data
+    pick = np.r_[0:10]
+    o, A = forward(W[None], X[pick], lengths[pick], cfg, record=True)
+    H = A.shape[-1] - 1
+    fig, axs = plt.subplots(2, 1, figsize=(7.2, 4.8), gridspec_kw=dict(height_ratios=[1.6, 1]))
+    for i, s in enumerate(pick):
+        L = lengths[s]
+        c = "#2980b9" if y[s] == 1.0 else "#c0392b"
+        axs[0].plot(np.arange(L), A[:L, 0, i, H], color=c, lw=1)
+        axs[0].plot([L - 1], [o[0, i]], "o", color=c, ms=5)
+    for tgt in (0.0, 1.0):
+        axs[0].axhspan(tgt - cfg.tol, tgt + cfg.tol, color="#27ae60", alpha=0.15, lw=0)
+    axs[0].set_ylim(-0.05, 1.05)
+    axs[0].set_ylabel("output unit", fontsize=8)
+    axs[0].set_xlabel("time step of 10 training sequences (red: target 0, blue: target 1)", fontsize=8)
+    title = f"guess {trial}: {scores[trial - 1]}/{cfg.n_train} training sequences correct"
+    axs[0].set_title(title + ("   SOLVED" if solved else ""), fontsize=10,
+                     color="#27ae60" if solved else "k")
+    t = np.arange(1, upto + 1)
+    axs[1].plot(t, scores[:upto], ".", ms=2, color="#7f8c8d", label="score of each guess")
+    axs[1].plot(t, np.maximum.accumulate(scores[:upto]), color="#2c3e50", lw=1.5, label="best so far")
+    axs[1].set_xlim(1, len(scores))
+    axs[1].set_ylim(-3, cfg.n_train + 3)
+    axs[1].set_xlabel("trial (weight guess)", fontsize=8)
+    axs[1].set_ylabel("correct", fontsize=8)
+    axs[1].legend(fontsize=7, loc="center right")
+    axs[1].grid(alpha=0.3)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    plt.close(fig)
+    buf.seek(0)
+    return Image.open(buf).convert("RGB")
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--smoke", action="store_true", help="reduced run (Config overridden by SMOKE)")
+    p.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "rs_two_sequence.gif")
+    p.add_argument("--fps", type=float, default=4.0)
+    p.add_argument("--frames", type=int, default=30, help="number of guesses shown")
+    args = p.parse_args(argv)
+    cfg = Config(**SMOKE) if args.smoke else Config()
+    if args.smoke:
+        args.frames = min(args.frames, 4)
+    # the first search of the run: the same streams as train(cfg, seed)'s search 1
+    rngs = rng_streams(args.seed, list(stream_names(0)))
+    tr, gu, _ = (rngs[s] for s in stream_names(0))
+    data = make_sequences(tr, cfg.n_train, cfg)
+    mask = connection_mask(cfg)
+    scores, Ws = [], []
+    while len(scores) < cfg.max_trials:          # every guess, scored on the full training set
+        W = sample_guesses(gu, min(cfg.batch, cfg.max_trials - len(scores)), cfg, mask)
+        sc = n_correct(W, data, cfg)
+        Ws.append(W)
+        scores.extend(sc.tolist())
+        if (sc == cfg.n_train).any():
+            break
+    scores = np.array(scores)
+    W = np.concatenate(Ws)
+    hits = np.flatnonzero(scores == cfg.n_train)
+    last = int(hits[0]) + 1 if hits.size else len(scores)
+    shown = np.unique(np.r_[np.geomspace(1, last, args.frames).astype(int), last])
+    frames = [render(cfg, int(k), W[k - 1], data, scores, int(k), hits.size > 0 and k == last) for k in shown]
+    frames += [frames[-1]] * int(3 * args.fps)
+    frames = [f.quantize(colors=64, method=Image.Quantize.MEDIANCUT) for f in frames]
+    frames[0].save(args.out, save_all=True, append_images=frames[1:], duration=int(1000 / args.fps), loop=0,
+                   optimize=True)
+    found = f"search solved at guess {last}" if hits.size else "no solution within max_trials"
+    print(f"wrote {args.out} ({len(frames)} frames, {args.out.stat().st_size / 1e6:.2f} MB); {found}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
