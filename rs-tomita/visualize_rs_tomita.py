@@ -1,0 +1,93 @@
+"""Static figures of random weight guessing on Tomita grammars.
+
+    python3 visualize_rs_tomita.py --seed 0            # writes viz/*.png next to this script
+    python3 visualize_rs_tomita.py --smoke --outdir /tmp/rst
+"""
+import argparse
+import dataclasses
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from rs_tomita import GRAMMARS, SMOKE, Config, forward, train  # noqa: E402
+
+PAPER = {1: (182, 288), 2: (1511, 17953), 4: (13833, 35610)}
+COLORS = {1: "#27ae60", 2: "#2980b9", 4: "#c0392b"}
+
+
+def plot_trials(runs, path):
+    """Empirical distributions of trials-to-solution per grammar, with the paper's means."""
+    fig, ax = plt.subplots(figsize=(8, 4.4))
+    for g, (cfg, out) in runs.items():
+        trials = np.sort([r["trials"] for r in out["results"] if r["W"] is not None])
+        n = len(out["results"])
+        ax.step(trials, np.arange(1, len(trials) + 1) / n, where="post", color=COLORS[g], lw=2,
+                label=f"#{g} {GRAMMARS[g]}: {len(trials)}/{n} searches, mean {np.mean(trials):.0f}")
+        ax.axvline(PAPER[g][0], color=COLORS[g], ls=":", lw=1.5)
+    ax.set_xscale("log")
+    ax.set_xlabel("trials (weight guesses) until every training string is classified  "
+                  "(dotted: the paper's means)")
+    ax.set_ylabel("fraction of searches finished")
+    cfg = next(iter(runs.values()))[0]
+    ax.set_title(f"Tomita grammars, strings of {cfg.len_min}-{cfg.len_max} symbols, arch {cfg.arch} "
+                 f"(n = {cfg.hidden}), weights in [-{cfg.w_range:g}, {cfg.w_range:g}]", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_rollout(runs, path, steps=50):
+    """Each grammar's first solution on one held-out string of each class: the output unit step by step."""
+    fig, axs = plt.subplots(len(runs), 2, figsize=(11, 2.2 * len(runs) + 0.6), squeeze=False)
+    for row, (g, (cfg, out)) in enumerate(runs.items()):
+        r = next((r for r in out["results"] if r["W"] is not None), None)
+        if r is None:
+            continue
+        X, lengths, y = r["test"]
+        for col, s in enumerate((0, 1)):         # string 0 is outside the language, string 1 inside
+            o, A = forward(r["W"][None], X[s:s + 1], lengths[s:s + 1], cfg, record=True)
+            H = A.shape[-1] - 1
+            ax = axs[row, col]
+            t = np.arange(steps)
+            ax.bar(t, (X[s, :steps] > 0) * 1.0, width=1.0, color="#bdc3c7", label="symbol 1")
+            ax.plot(t, A[:steps, 0, 0, H], color=COLORS[g], lw=1.5, marker=".", ms=3, label="output unit")
+            ax.set_ylim(-0.05, 1.05)
+            ax.set_title(f"#{g} {GRAMMARS[g]}: held-out string {'in' if y[s] else 'not in'} the language; "
+                         f"after all {lengths[s]} symbols: {o[0, 0]:.3f}", fontsize=8)
+            if row == 0 and col == 0:
+                ax.legend(fontsize=7, loc="center right")
+    for ax in axs[-1]:
+        ax.set_xlabel(f"first {steps} symbols (grey bar: symbol 1, gap: symbol 0)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--smoke", action="store_true", help="reduced run (Config overridden by SMOKE)")
+    p.add_argument("--outdir", type=Path, default=Path(__file__).resolve().parent / "viz")
+    args = p.parse_args(argv)
+    base = Config(**SMOKE) if args.smoke else Config()
+    args.outdir.mkdir(parents=True, exist_ok=True)
+    searches = {1: base.searches, 2: base.searches, 4: 3 if args.smoke else 10}
+    cap = {1: base.max_trials, 2: base.max_trials, 4: min(base.max_trials, 50000)}
+    runs = {}
+    for g in (1, 2, 4):
+        cfg = dataclasses.replace(base, grammar=g, searches=searches[g], max_trials=cap[g])
+        runs[g] = (cfg, train(cfg, args.seed))
+    plot_trials(runs, args.outdir / "trials_by_grammar.png")
+    plot_rollout(runs, args.outdir / "tomita_rollout.png", steps=30 if args.smoke else 50)
+    print(f"wrote {args.outdir}/trials_by_grammar.png, tomita_rollout.png")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
