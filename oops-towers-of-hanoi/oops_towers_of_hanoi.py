@@ -51,7 +51,7 @@ CLAIMS = [
     dict(tier="seeds", args="--seeds 0-29 --hanoi-max 8 --verify-max 16", metric="max_hanoi_search_steps",
          claim="<= 2.2e6", paper="—", published="—"),
     dict(tier="long", args="--seed 0 --no-reuse --step-cap 3e7", metric="tasks_solved", claim="< 60",
-         paper="from-scratch Hanoi search failed beyond n = 3 (a week)", published="—"),
+         paper="— (no from-scratch run reported; see README)", published="—"),
     dict(tier="long", args="--seed 0 --hanoi-exec-max 22", metric="tasks_solved", claim=">= 60",
          paper="60/60 tasks", published="—"),
 ]
