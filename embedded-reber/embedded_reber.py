@@ -36,7 +36,6 @@ META = dict(
            "criterion in 2/30 trials (seed 0) and 5/30 (seed 1) within 20,000 sequences, at 12,200-13,300 when it "
            "does (8/30 within 40,000); the paper reports 30/30 at a mean of 8,440. Elman net + full BPTT: 1/30"),
     gradcheck=True,
-    budget_s=90,  # open: 30 online trials x 20,000 strings take ~65 s on one core; see README Open questions
 )
 CLAIMS = [
     dict(tier="headline", args="--seed 0", metric="trials_solved", claim=">= 2", paper="30/30 (100%), mean 8,440",
@@ -317,10 +316,10 @@ def make_data(cfg, seed):
 
 def onehot(sym):
     """sym (...) int with -1 for padding -> (..., K) float."""
-    out = np.zeros(sym.shape + (K,))
-    np.put_along_axis(out, np.maximum(sym, 0)[..., None], 1.0, axis=-1)
-    out *= (sym >= 0)[..., None]
-    return out
+    return _ONEHOT[sym]                              # row K (= index -1) is all zeros
+
+
+_ONEHOT = np.vstack([np.eye(K), np.zeros((1, K))])
 
 
 def step_correct(y, legal):
@@ -380,21 +379,36 @@ def unpack(W, Wk, C):
                 W_k=Wk.copy())
 
 
-def lstm_forward(W, Wk, X, C, S, rec=None, keep=False):
+def lstm_forward(W, Wk, X, C, S, rec=None, keep=False, active=None):
     """Run R nets over N strings each from zero activations.  X (R, N, L, K) one-hot (0 = padding).
 
     rec: optional (R, N, L, C*S+2C) recurrent sources to use instead of the net's own (the gradient
     check of the truncated gradient, which treats them as constants).  Returns Y (R, N, L, K) and,
     with keep, the recorded recurrent sources and the cell states / gates (R, N, L, ...).
+    active: optional (L,) counts; step t computes only strings [:active[t]] (the others are finished:
+    their outputs from step t on are left undefined).  The evaluation sorts strings longest first.
     """
     R, N, L, _ = X.shape
     NC = C * S
     z = np.zeros((R, N, K + NC + 2 * C + 1))
     z[..., -1] = 1.0
     s = np.zeros((R, N, C, S))
-    Y = np.empty((R, N, L, K))
+    Y = np.empty((R, N, L, K)) if active is None else np.zeros((R, N, L, K))
     recs, states, gates = [], [], []
     for t in range(L):
+        if active is not None:
+            n = int(active[t])
+            if n == 0:
+                break
+            zf, sf = z[:, :n], s[:, :n]                       # views: updated in place
+            zf[..., :K] = X[:, :n, t]
+            a = logistic(zf @ W)
+            y_in, y_out = a[..., :C], a[..., C:2 * C]
+            sf += y_in[..., None] * (4.0 * a[..., 2 * C:] - 2.0).reshape(R, n, C, S)
+            yc = (y_out[..., None] * np.tanh(0.5 * sf)).reshape(R, n, NC)
+            Y[:, :n, t] = logistic(yc @ Wk)
+            zf[..., K:K + NC], zf[..., K + NC:-1] = yc, a[..., :2 * C]
+            continue
         z[..., :K] = X[:, :, t]
         if rec is not None:
             z[..., K:-1] = rec[:, :, t]
@@ -550,7 +564,8 @@ def evaluate_nets(cfg, data, model, P, pairs):
     real = length > 0
     if model == "lstm":
         C, S = cfg.blocks, cfg.block_size
-        Y = lstm_forward(P["W"], P["Wk"], onehot(sym[:, :, :-1]), C, S)
+        active = np.sum(length[..., None] - 1 > np.arange(L - 1), axis=1).max(0)   # strings still running at t
+        Y = lstm_forward(P["W"], P["Wk"], onehot(sym[:, :, :-1]), C, S, active=active)
     else:
         Y = elman_forward(P, onehot(sym[:, :, :-1]))["Y"]
     steps = np.arange(L - 1)[None, None] < (length[..., None] - 1)
