@@ -29,7 +29,7 @@ META = dict(
     claim=("The 1997 LSTM (no forget gate, 93 weights) trained by plain gradient descent at the paper's rate 0.5 "
            "with its truncated gradient meets the paper's stopping criterion at T = 100 after 239,232 sequences "
            "(seed 0; paper 74,000) and then errs on 6 of 2560 test sequences (paper 1); a tanh RNN with the same "
-           "budget never does"),
+           "budget never does; at T = 500 (1,000,000 sequences) and T = 1000 (300,000) nothing is learned yet"),
     gradcheck=True,
 )
 CLAIMS = [
@@ -43,6 +43,18 @@ CLAIMS = [
          published="RNN MSE 0.0706"),
     dict(tier="headline", args="--seed 0 --model rnn", metric="test_wrong", claim=">= 1280", paper="—",
          published="430 of 512"),
+    dict(tier="long", args="--seed 0 --T 500 --max-seqs 1000000", metric="solved", claim="== 0",
+         paper="stops (mean 209,000 seqs)", published="not run"),
+    dict(tier="long", args="--seed 0 --T 500 --max-seqs 1000000", metric="seqs", claim="== 1000000",
+         paper="209,000", published="not run"),
+    dict(tier="long", args="--seed 0 --T 500 --max-seqs 1000000", metric="test_wrong", claim=">= 2000",
+         paper="0 of 2560", published="not run"),
+    dict(tier="long", args="--seed 0 --T 1000 --max-seqs 300000", metric="solved", claim="== 0",
+         paper="stops (mean 853,000 seqs)", published="not run"),
+    dict(tier="long", args="--seed 0 --T 1000 --max-seqs 300000", metric="seqs", claim="== 300000",
+         paper="853,000", published="not run"),
+    dict(tier="long", args="--seed 0 --T 1000 --max-seqs 300000", metric="test_wrong", claim=">= 2000",
+         paper="1 of 2560", published="not run"),
     dict(tier="seeds", args="--seeds 0-4", metric="solved_seeds", claim=">= 2/5", paper="every trial stops",
          published="5/5 (MSE < 0.04, no stopping criterion)"),
 ]
