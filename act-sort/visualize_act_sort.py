@@ -1,0 +1,194 @@
+"""Static figures of act-sort: learning curves (ACT against one step per input), where the net spends
+its ponder along the sequence, one worked test sequence, and a short sweep over the time penalty tau.
+
+    python3 visualize_act_sort.py --seed 0            # writes viz/*.png next to this script
+    python3 visualize_act_sort.py --smoke --outdir /tmp/as
+"""
+import argparse
+import dataclasses
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from act_sort import SMOKE, TAU_SWEEP, Config, evaluate, forward, predict, test_set, train  # noqa: E402
+
+
+def per_length(cfg, P, test):
+    """For each sequence length T: sequence accuracy, mean ponder per input step and per output step."""
+    X, Y, T = test
+    ok, right, nt, rho_sum, N_sum, rho_t = predict(P, X, Y, T, cfg)
+    Ts = np.unique(T)
+    acc = np.array([ok[T == v].mean() for v in Ts])
+    pin = np.array([np.nanmean(rho_t[:v, T == v]) for v in Ts])
+    pout = np.array([np.nanmean(rho_t[v:2 * v, T == v]) for v in Ts])
+    return Ts, acc, pin, pout, rho_t
+
+
+def plot_curves(cfg, h_act, h_base, path):
+    fig, axs = plt.subplots(2, 1, figsize=(8, 6.5), sharex=True)
+    axs[0].plot(h_act["step"], h_act["test_seq_acc"], color="#c0392b", label=f"ACT (tau={cfg.tau:g})")
+    axs[0].plot(h_base["step"], h_base["test_seq_acc"], color="#7f8c8d", label="same LSTM, one step per input (no ACT)")
+    axs[0].set_ylabel("test sequences fully sorted (500)")
+    axs[0].set_ylim(0, 1.02)
+    axs[0].set_title(f"sorting {cfg.min_len}-{cfg.max_len} numbers, {cfg.hidden} LSTM cells, batch {cfg.batch}, Adam")
+    axs[0].legend(fontsize=8, loc="lower right")
+    axs[1].plot(h_act["step"], h_act["test_ponder"], color="#c0392b", label="ACT: mean ponder N + R per step (test)")
+    axs[1].plot(h_base["step"], h_base["test_ponder"], color="#7f8c8d", label="no ACT (always 1)")
+    axs[1].set_ylabel("ponder N + R")
+    axs[1].set_xlabel("Adam update")
+    axs[1].legend(fontsize=8)
+    for ax in axs:
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_ponder_profile(cfg, P, test, path):
+    """Mean ponder at every step of the sequence, one line per sequence length T (input then output phase)."""
+    X, Y, T = test
+    Ts, acc, pin, pout, rho_t = per_length(cfg, P, test)
+    fig, axs = plt.subplots(1, 2, figsize=(11, 4.3), gridspec_kw=dict(width_ratios=[1.6, 1]))
+    cmap = plt.get_cmap("viridis")
+    for j, v in enumerate(Ts):
+        prof = np.nanmean(rho_t[:2 * v, T == v], axis=1)
+        axs[0].plot(np.arange(1, 2 * v + 1), prof, color=cmap(j / max(len(Ts) - 1, 1)), marker="o", ms=3,
+                    label=f"T = {v}")
+        axs[0].axvline(v + 0.5, color=cmap(j / max(len(Ts) - 1, 1)), ls=":", lw=0.7)
+    axs[0].set_xlabel("step of the sequence (T numbers in, then T indices out; dotted: the switch)")
+    axs[0].set_ylabel("mean ponder N + R")
+    axs[0].legend(fontsize=7, ncol=2)
+    axs[0].grid(alpha=0.3)
+    axs[0].set_title("where the trained net spends its computation", fontsize=10)
+    w = 0.38
+    axs[1].bar(Ts - w / 2, pin, w, color="#2980b9", label="input steps")
+    axs[1].bar(Ts + w / 2, pout, w, color="#c0392b", label="output steps")
+    axs[1].set_xlabel("sequence length T")
+    axs[1].set_ylabel("mean ponder N + R")
+    a2 = axs[1].twinx()
+    a2.plot(Ts, acc, color="k", marker=".", ls="--", label="sequences fully sorted")
+    a2.set_ylim(0, 1.05)
+    a2.set_ylabel("test sequence accuracy")
+    h1, l1 = axs[1].get_legend_handles_labels()
+    h2, l2 = a2.get_legend_handles_labels()
+    axs[1].legend(h1 + h2, l1 + l2, fontsize=7, loc="lower left")
+    axs[1].set_title(f"per length ({len(T)} test sequences)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_example(cfg, P, test, path):
+    """One test sequence of the longest length: the numbers, the predicted indices, and the halting weights
+    of every step's inner steps (stacked bars summing to 1)."""
+    X, Y, T = test
+    i = int(np.argmax(T))
+    t_len = int(T[i])
+    Xi, Yi, Ti = X[:, i:i + 1].astype(P["Wh"].dtype), Y[:, i:i + 1], T[i:i + 1]
+    acts, logits = forward(P, Xi, Ti, cfg)
+    steps = 2 * t_len
+    n_max = max(len(a["inner"]) for a in acts)
+    W = np.zeros((n_max, steps))
+    for t, a in enumerate(acts):
+        for n, inner in enumerate(a["inner"]):
+            W[n, t] = inner[-1][0]
+    pred = [int(np.argmax(z[0])) for z in logits]
+    fig, axs = plt.subplots(2, 1, figsize=(10, 5.8), gridspec_kw=dict(height_ratios=[1, 1.3]), sharex=True)
+    vals = Xi[:t_len, 0, 0]
+    axs[0].bar(np.arange(t_len), vals, color="#2980b9")
+    for t in range(t_len):
+        axs[0].text(t, vals[t] + (0.08 if vals[t] >= 0 else -0.25), str(t), ha="center", fontsize=7)
+    for t in range(t_len, steps):
+        good = pred[t] == Yi[t, 0]
+        axs[0].text(t, 0.1, f"{pred[t]}", ha="center", fontsize=9, color="#27ae60" if good else "#c0392b",
+                    fontweight="bold")
+    axs[0].axhline(0, color="k", lw=0.6)
+    axs[0].axvline(t_len - 0.5, color="k", ls=":", lw=0.8)
+    axs[0].set_ylabel("input number")
+    axs[0].set_title(f"a test sequence of {t_len} numbers (index above each bar); after the dotted line the net "
+                     "names the indices in increasing order (green right, red wrong)", fontsize=9)
+    bottom = np.zeros(steps)
+    cmap = plt.get_cmap("viridis")
+    for n in range(n_max):
+        axs[1].bar(np.arange(steps), W[n], bottom=bottom, color=cmap(n / max(n_max - 1, 1)), edgecolor="w", lw=0.4,
+                   label=f"inner step {n + 1}" if n < 8 else None)
+        bottom += W[n]
+    for t, a in enumerate(acts):
+        axs[1].text(t, 1.02, f"N={a['N'][0]}", ha="center", fontsize=7)
+    axs[1].set_ylim(0, 1.15)
+    axs[1].set_ylabel("halting weight p^n")
+    axs[1].set_xlabel("step of the sequence")
+    axs[1].legend(fontsize=7, ncol=min(n_max, 8), loc="upper center", bbox_to_anchor=(0.5, -0.2))
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def tau_rows(cfg, seed, taus, test, known=None):
+    """(tau, test sequence error, mean ponder) after training at each tau; `known` (tau, P) reuses a trained net."""
+    rows = []
+    for tau in taus:
+        c = dataclasses.replace(cfg, tau=tau)
+        P = known[1] if known is not None and tau == known[0] else train(c, seed)["P"]
+        m = evaluate(c, P, test)
+        rows.append((tau, m["seq_err"], m["ponder"]))
+    return rows
+
+
+def plot_tau(rows, base_err, path):
+    taus = np.array([r[0] for r in rows])
+    err = np.array([r[1] for r in rows])
+    pond = np.array([r[2] for r in rows])
+    fig, ax = plt.subplots(figsize=(7.5, 4.3))
+    ax.semilogx(taus, 100 * err, color="#2c3e50", marker="o", label="ACT: test sequence error (%)")
+    ax.axhline(100 * base_err, color="#7f8c8d", ls="--", lw=1, label="no ACT: test sequence error (%)")
+    ax.set_xlabel("time penalty tau")
+    ax.set_ylabel("test sequence error (%)")
+    ax.set_ylim(0, max(100 * err.max(), 100 * base_err) * 1.3)
+    ax.grid(alpha=0.3)
+    ax2 = ax.twinx()
+    ax2.semilogx(taus, pond, color="#c0392b", marker="s", label="mean ponder N + R per step")
+    ax2.axhline(2.0, color="#c0392b", ls=":", lw=0.8)
+    ax2.set_ylabel("ponder N + R")
+    ax2.set_ylim(0, max(pond.max() * 1.15, 2.5))
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    ax.legend(h1 + h2, l1 + l2, fontsize=8, loc="lower left")
+    ax.set_title("time penalty against error and computation (one seed per tau)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--smoke", action="store_true", help="short training runs (Config overridden by SMOKE)")
+    p.add_argument("--outdir", type=Path, default=Path(__file__).resolve().parent / "viz")
+    args = p.parse_args(argv)
+    cfg = Config(**SMOKE) if args.smoke else Config()
+    args.outdir.mkdir(parents=True, exist_ok=True)
+    out = train(cfg, args.seed)
+    base_cfg = dataclasses.replace(cfg, act=False)
+    base = train(base_cfg, args.seed)
+    test = test_set(cfg, args.seed)
+    plot_curves(cfg, out["history"], base["history"], args.outdir / "training_curves.png")
+    plot_ponder_profile(cfg, out["P"], test, args.outdir / "ponder_profile.png")
+    plot_example(cfg, out["P"], test, args.outdir / "example_sequence.png")
+    taus = (TAU_SWEEP[0], TAU_SWEEP[-1]) if args.smoke else TAU_SWEEP
+    rows = tau_rows(cfg, args.seed, taus, test, known=(cfg.tau, out["P"]))
+    for tau, err, pond in rows:
+        print(f"tau {tau:g}: test sequence error {err:.4f}, ponder {pond:.3f}")
+    base_err = evaluate(base_cfg, base["P"], test)["seq_err"]
+    print(f"no ACT: test sequence error {base_err:.4f}")
+    plot_tau(rows, base_err, args.outdir / "tau_sweep.png")
+    print(f"wrote 4 PNGs to {args.outdir}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

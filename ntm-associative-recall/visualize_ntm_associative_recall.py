@@ -1,0 +1,135 @@
+"""Static figures of one NTM associative-recall run: learning curve, the paper's Fig. 12 view of a test
+episode (input, target, prediction, write and read weightings), recall with more items than in
+training, and cost against the number of items.
+
+    python3 visualize_ntm_associative_recall.py --seed 0            # writes viz/*.png next to this script
+    python3 visualize_ntm_associative_recall.py --smoke --outdir /tmp/ntm
+"""
+import argparse
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from ntm_associative_recall import (SMOKE, Config, bce_bits, evaluate_on, ntm_forward, recall_batch,  # noqa: E402
+                                    rng_streams, sigm, train)
+
+
+def trace(p, cfg, items, seed):
+    """One test episode through the trained NTM: x, y, prediction, weightings, adds, reads."""
+    rng = rng_streams(seed, ("viz",))["viz"]
+    x, y, mask = recall_batch(rng, 1, items, cfg.bits, cfg.item_len, np.dtype(cfg.dtype))
+    logits, cache = ntm_forward(p, cfg, x)
+    st = cache["steps"]
+    ww = np.stack([s["acache"]["w"][0, 1] for s in st])        # (T, N)
+    wr = np.stack([s["acache"]["w"][0, 0] for s in st])
+    adds = np.stack([s["a"][0] for s in st])                   # (T, W)
+    reads = np.stack([s["hr"][0, cfg.hidden:] for s in st])
+    pred = sigm(logits[:, 0])
+    wrong = ((pred > 0.5) != (y[:, 0] > 0.5)) & (mask[:, None] > 0)
+    return dict(x=x[:, 0], y=y[:, 0], pred=pred, ww=ww, wr=wr, adds=adds, reads=reads, mask=mask,
+                cost=float(bce_bits(logits, y, mask)[0]), errors=int(wrong.sum()), items=items)
+
+
+def plot_fig12(tr, cfg, path, title):
+    T = tr["x"].shape[0]
+    sh = 8  # rows rolled down so a head that wraps from location 0 to 127, 126, ... stays in one window
+    ww, wr = np.roll(tr["ww"], sh, axis=1), np.roll(tr["wr"], sh, axis=1)
+    used = np.where((ww.max(0) > 0.05) | (wr.max(0) > 0.05))[0]
+    lo, hi = (max(used.min() - 3, 0), min(used.max() + 4, ww.shape[1])) if used.size else (0, 40)
+    q = (cfg.item_len + 1) * tr["items"]
+    fig, axs = plt.subplots(3, 2, figsize=(12, 7.5), gridspec_kw=dict(height_ratios=[1, 1, 2.2]))
+    kw = dict(aspect="auto", interpolation="nearest", cmap="gray_r", vmin=0, vmax=1)
+    axs[0, 0].imshow(tr["x"].T, **kw)
+    axs[0, 0].set_title("input (6 bits, item delimiter, query delimiter)", fontsize=9)
+    pred = np.where(tr["mask"][:, None] > 0, tr["pred"], np.nan)
+    axs[0, 1].imshow(np.vstack([tr["y"].T, np.full((1, T), np.nan), pred.T]), **kw)
+    axs[0, 1].set_title(f"target (top) / prediction (bottom): {tr['cost']:.3f} bits, {tr['errors']} bit errors",
+                        fontsize=9)
+    axs[1, 0].imshow(tr["adds"].T, aspect="auto", interpolation="nearest", cmap="RdBu_r", vmin=-1, vmax=1)
+    axs[1, 0].set_title("add vectors a_t written (W = 20)", fontsize=9)
+    axs[1, 1].imshow(tr["reads"].T, aspect="auto", interpolation="nearest", cmap="RdBu_r", vmin=-1, vmax=1)
+    axs[1, 1].set_title("read vectors r_t", fontsize=9)
+    for ax, w, name in ((axs[2, 0], ww, "write"), (axs[2, 1], wr, "read")):
+        ax.imshow(w[:, lo:hi].T, aspect="auto", interpolation="nearest", cmap="magma", vmin=0, vmax=1,
+                  extent=(-0.5, T - 0.5, hi - sh - 0.5, lo - sh - 0.5))
+        ax.set_title(f"{name} weighting over memory locations {lo - sh}..{hi - sh - 1} (-1 is location 127)",
+                     fontsize=9)
+        ax.set_ylabel("location")
+        ax.set_xlabel("time step")
+    for ax in axs[:2].ravel():
+        ax.set_yticks([])
+        ax.axvline(q - 0.5, color="tab:orange", lw=0.8)
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_curve(cfg, hist, path):
+    h = {k: np.asarray(v, dtype=float) for k, v in hist.items()}
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    ax.semilogy(h["sequences"], h["train_bits"], color="#7f8c8d", lw=1,
+                label=f"training batches ({cfg.min_items}-{cfg.max_items} items)")
+    ax.semilogy(h["sequences"], np.maximum(h["test_bits"], 1e-3), color="#c0392b", lw=2,
+                label=f"check set, {cfg.max_items} items")
+    ax.axvline(30000, color="k", lw=0.8, ls=":", label="paper: NTM near zero by about 30,000 episodes")
+    ax.set_xlabel("training episodes")
+    ax.set_ylabel("cost (bits per episode)")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    ax.set_title("NTM associative recall: cost per episode while learning (paper Fig. 10)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_items(p, cfg, seed, counts, path):
+    """Cost and bit errors against the number of items per episode (the paper's Fig. 11)."""
+    rng = rng_streams(seed, ("items",))["items"]
+    cost, errs = [], []
+    for k in counts:
+        d = evaluate_on(p, cfg, recall_batch(rng, cfg.n_test, k, cfg.bits, cfg.item_len, np.dtype(cfg.dtype)))
+        cost.append(d["cost"].mean())
+        errs.append(d["errors"].mean())
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(counts, cost, "o-", color="#c0392b", label="cost (bits per episode)")
+    ax.plot(counts, errs, "s--", color="#2c3e50", label="bit errors per episode (of 18)")
+    ax.axvspan(cfg.min_items - 0.5, cfg.max_items + 0.5, color="#27ae60", alpha=0.12, label="training range")
+    ax.set_xlabel("items per episode")
+    ax.set_ylabel("per episode")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(f"generalisation to more items ({cfg.n_test} fresh episodes per point)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--smoke", action="store_true", help="short training run (Config overridden by SMOKE)")
+    p.add_argument("--outdir", type=Path, default=Path(__file__).resolve().parent / "viz")
+    args = p.parse_args(argv)
+    cfg = Config(**SMOKE) if args.smoke else Config()
+    args.outdir.mkdir(parents=True, exist_ok=True)
+    out = train(cfg, args.seed)
+    params = out["params"]
+    plot_curve(cfg, out["history"], args.outdir / "learning_curve.png")
+    plot_fig12(trace(params, cfg, cfg.max_items, args.seed), cfg, args.outdir / "recall_example.png",
+               f"NTM associative recall, seed {args.seed}: {cfg.max_items} items (orange line: query)")
+    k = 4 if args.smoke else 15
+    plot_fig12(trace(params, cfg, k, args.seed), cfg, args.outdir / "recall_more_items.png",
+               f"NTM associative recall, seed {args.seed}: {k} items, more than in training")
+    counts = (2, 3, 4) if args.smoke else tuple(range(2, 21))
+    plot_items(params, cfg, args.seed, counts, args.outdir / "items_generalisation.png")
+    print(f"wrote {args.outdir}/*.png")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
