@@ -45,6 +45,15 @@ CLAIMS = [
     dict(tier="headline", args="--seeds 0-2", metric="max_nan", claim="== 0", paper="—", published="—"),
     dict(tier="seeds", args="--seed 0 --model lstm --stop-bits 0 --updates 1801", metric="bits_range", claim="> 1",
          paper="LSTM not near 0 after 1M episodes (Fig. 10)", published="—"),
+    dict(tier="long", args="--seed 0 --stop-bits 0 --updates 5000 --test-items 6,12,15,20", metric="bits_range", claim="< 0.01",
+         paper="near 0 bits (Fig. 10)", published="—"),
+    dict(tier="long", args="--seed 0 --stop-bits 0 --updates 5000 --test-items 6,12,15,20", metric="errors_12items", claim="<= 0.1",
+         paper="FF-NTM near-perfect up to 12 items (Fig. 11)", published="—"),
+    dict(tier="long", args="--seed 0 --stop-bits 0 --updates 5000 --test-items 6,12,15,20", metric="errors_15items", claim="<= 1",
+         paper="FF-NTM below 1 bit/episode at 15 items (Fig. 11)", published="—"),
+    dict(tier="long", args="--seed 0 --stop-bits 0 --updates 5000 --test-items 6,12,15,20", metric="errors_20items", claim="<= 2",
+         paper="cost rises past 12 items (Fig. 11)", published="—"),
+    dict(tier="long", args="--seed 0 --stop-bits 0 --updates 5000 --test-items 6,12,15,20", metric="nan", claim="== 0", paper="—", published="—"),
 ]
 
 
@@ -70,7 +79,7 @@ class Config:
     clip: float = 10.0  # global gradient-norm clip per update (0 = off)
     out_clip: float = 20.0  # clip of the controller's head-parameter outputs to [-out_clip, out_clip]
     eps_norm: float = 1e-6  # eps inside the norms of the cosine similarity
-    test_items: str = "6,12,15"  # comma-separated numbers of items per test episode
+    test_items: str = "6,12,15,20"  # comma-separated numbers of items per test episode
     n_test: int = 64  # test episodes per test item count (and in the check set)
     n_range: int = 64  # test episodes per number of items of the training range
     solve_bits: float = 0.1  # a run is solved when its mean cost over the training range is below this many bits/episode

@@ -58,7 +58,7 @@ def render(snap, total_seq, cfg, window):
     ax.semilogy(h["sequences"], np.maximum(h["test_bits"], 1e-2), color="#c0392b")
     ax.set_xlim(0, total_seq)
     ax.set_ylim(1e-2, 2000)
-    ax.set_ylabel(f"bits/seq ({cfg.max_len}x{cfg.max_rep})", fontsize=7)
+    ax.set_ylabel("check bits/seq", fontsize=7)
     ax.set_xlabel("training sequences", fontsize=7)
     ax.tick_params(labelsize=6)
     ax.grid(alpha=0.3)
@@ -84,8 +84,7 @@ def main(argv=None):
     snaps = []
 
     def callback(step, state):
-        stopping = step % cfg.hist_every == 0 and state["hist"]["test_bits"][-1] < cfg.stop_bits
-        if step % every == 0 or step == cfg.updates - 1 or stopping:
+        if step % every == 0 or step == cfg.updates - 1 or state["stop"]:
             snaps.append(dict(seq=(step + 1) * cfg.batch, trace=trace(state["params"], cfg, L, R, args.seed),
                               hist={k: list(v) for k, v in state["hist"].items()}))
 

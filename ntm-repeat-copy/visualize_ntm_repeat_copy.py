@@ -76,11 +76,21 @@ def plot_curve(cfg, hist, path):
     ax.semilogy(h["sequences"], h["train_bits"], color="#7f8c8d", lw=1,
                 label=f"training batches (length {cfg.min_len}-{cfg.max_len}, repeats {cfg.min_rep}-{cfg.max_rep})")
     ax.semilogy(h["sequences"], np.maximum(h["test_bits"], 1e-2), color="#c0392b", lw=2,
-                label=f"check set, length {cfg.max_len} x {cfg.max_rep} repeats")
+                label=f"check set, {cfg.n_check} episodes of every (length, repeats) of the training range")
+    drops = np.nonzero(np.diff(h["lr"]) < 0)[0]
+    for i in drops:
+        ax.axvline(h["sequences"][i + 1], color="tab:blue", lw=0.8, ls="--",
+                   label=f"learning rate {h['lr'][i]:.1e} -> {h['lr'][i + 1]:.1e}")
     ax.set_xlabel("training sequences")
     ax.set_ylabel("cost (bits per sequence)")
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8)
+    ax2 = ax.twinx()
+    ax2.plot(h["sequences"], h["test_endmark"], color="#27ae60", lw=1.2, label="check set: end marker right (right axis)")
+    ax2.set_ylim(0, 1.02)
+    ax2.set_ylabel("fraction of check episodes with the end marker right")
+    lines = ax.get_legend_handles_labels()
+    lines2 = ax2.get_legend_handles_labels()
+    ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], fontsize=7, loc="lower left")
     ax.set_title("NTM repeat copy: cost per sequence while learning (paper Fig. 7)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
