@@ -320,6 +320,18 @@ def inner_step(P, x_drive, sp, first):
     return np.tanh(pre)
 
 
+def inner_step_backward(P, g, ds, s, sp, first, idx, carry, dpre_sum):
+    """Back through one inner step s = tanh(drive + sp Ws [+ flag]) of the rows idx, given ds = dL/ds:
+    accumulates the Ws and flag gradients, the drive's gradient into dpre_sum[idx] (the input weights
+    get it once, at the end), and dL/dsp into carry[idx] for the step before."""
+    dpre = ds * (1.0 - s * s)
+    g["Ws"] += sp.T @ dpre
+    dpre_sum[idx] += dpre
+    if first:
+        g["Wx"][-1] += dpre.sum(0)
+    carry[idx] = dpre @ P["Ws"].T
+
+
 def ponder_forward(P, x, cfg):
     """PonderNet forward pass over a batch x (B, D).
 
@@ -387,7 +399,6 @@ def ponder_loss_and_grads(P, x, y, cfg):
     later = np.zeros(B, dtype=x.dtype)               # sum_{m>n} G^m p^m of each row
     carry = np.zeros((B, P["Ws"].shape[0]), dtype=x.dtype)
     dpre_sum = np.zeros_like(carry)
-    Ws_T = P["Ws"].T
     for n in range(steps, 0, -1):
         idx, s, sp = c["rows"][n - 1], c["S"][n - 1], c["prev"][n - 1]
         lam, last, z, p, Gn = c["lam"][n - 1], c["last"][n - 1], c["z"][n - 1], p_list[n - 1], G[n - 1]
@@ -400,12 +411,7 @@ def ponder_loss_and_grads(P, x, y, cfg):
         g["wh"] += s.T @ da
         g["bh"][0] += da.sum()
         ds = carry[idx] + dz[:, None] * P["wy"] + da[:, None] * P["wh"]
-        dpre = ds * (1.0 - s * s)
-        g["Ws"] += sp.T @ dpre
-        dpre_sum[idx] += dpre
-        if n == 1:
-            g["Wx"][-1] += dpre.sum(0)
-        carry[idx] = dpre @ Ws_T
+        inner_step_backward(P, g, ds, s, sp, n == 1, idx, carry, dpre_sum)
     g["Wx"][:-1] += x.T @ dpre_sum
     g["b"] += dpre_sum.sum(0)
     return loss, g, c
@@ -461,7 +467,6 @@ def act_loss_and_grads(P, x, y, cfg):
     dp_last = np.einsum("bh,bh->b", dmean, c["last_state"])
     carry = np.zeros_like(dmean)
     dpre_sum = np.zeros_like(dmean)
-    Ws_T = P["Ws"].T
     for n in range(len(c["S"]), 0, -1):
         idx, s, sp, w, h = c["rows"][n - 1], c["S"][n - 1], c["prev"][n - 1], c["p"][n - 1], c["h"][n - 1]
         dsr = dmean[idx]
@@ -471,12 +476,7 @@ def act_loss_and_grads(P, x, y, cfg):
         ds += dha[:, None] * P["wh"]
         g["wh"] += s.T @ dha
         g["bh"][0] += dha.sum()
-        dpre = ds * (1.0 - s * s)
-        g["Ws"] += sp.T @ dpre
-        dpre_sum[idx] += dpre
-        if n == 1:
-            g["Wx"][-1] += dpre.sum(0)
-        carry[idx] = dpre @ Ws_T
+        inner_step_backward(P, g, ds, s, sp, n == 1, idx, carry, dpre_sum)
     g["Wx"][:-1] += x.T @ dpre_sum
     g["b"] += dpre_sum.sum(0)
     return loss, g, c
