@@ -103,191 +103,6 @@ SMOKE = dict(updates=12, batch=4, hidden=16, lstm_hidden=16, max_len=5, n_test=4
              log_every=6)
 
 
-# >>> snippet: stable
-def sigmoid(x):
-    """Logistic function without overflow for large |x|."""
-    x = np.asarray(x, dtype=float)
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
-def softmax(x, axis=-1):
-    """Softmax along `axis`, shifted by the max so exp never overflows."""
-    z = x - np.max(x, axis=axis, keepdims=True)
-    e = np.exp(z)
-    return e / np.sum(e, axis=axis, keepdims=True)
-
-
-def logsumexp(x, axis=-1):
-    """log(sum(exp(x))) along `axis`, computed stably."""
-    m = np.max(x, axis=axis, keepdims=True)
-    return np.squeeze(m, axis=axis) + np.log(np.sum(np.exp(x - m), axis=axis))
-# <<< snippet: stable
-
-# >>> snippet: adam
-class Adam:
-    """Adam (Kingma & Ba 2014) over a dict of float arrays, updated in place."""
-
-    def __init__(self, params, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8):
-        self.lr, self.b1, self.b2, self.eps, self.t = lr, b1, b2, eps, 0
-        self.m = {k: np.zeros_like(v) for k, v in params.items()}
-        self.v = {k: np.zeros_like(v) for k, v in params.items()}
-
-    def step(self, params, grads):
-        self.t += 1
-        c1, c2 = 1.0 - self.b1 ** self.t, 1.0 - self.b2 ** self.t
-        for k, g in grads.items():
-            self.m[k] = self.b1 * self.m[k] + (1.0 - self.b1) * g
-            self.v[k] = self.b2 * self.v[k] + (1.0 - self.b2) * g * g
-            params[k] -= self.lr * (self.m[k] / c1) / (np.sqrt(self.v[k] / c2) + self.eps)
-
-
-def clip_global_norm(grads, max_norm):
-    """Scale a dict of gradients so their joint L2 norm is at most max_norm; returns the norm before clipping."""
-    norm = float(np.sqrt(sum(float(np.sum(g * g)) for g in grads.values())))
-    if norm > max_norm > 0:
-        for g in grads.values():
-            g *= max_norm / norm
-    return norm
-# <<< snippet: adam
-
-# >>> snippet: seeds
-def rng_streams(seed, names):
-    """Independent named generators spawned from one SeedSequence(seed); same seed and names, same streams."""
-    children = np.random.SeedSequence(seed).spawn(len(names))
-    return {name: np.random.default_rng(child) for name, child in zip(names, children)}
-# <<< snippet: seeds
-
-# >>> snippet: gradcheck
-def numeric_gradcheck(loss_fn, params, grads, rng, eps=1e-6, probes=12):
-    """Central-difference check of analytic `grads` against `loss_fn()` (which reads `params`).
-
-    Perturbs `probes` random entries of every array in `params` (in place, then restores them).
-    Returns {name: max relative error}, relative error = |a - n| / max(|a| + |n|, 1e-8).
-    """
-    errors = {}
-    for name, p in params.items():
-        flat, g = p.reshape(-1), grads[name].reshape(-1)
-        idx = rng.choice(flat.size, size=min(probes, flat.size), replace=False)
-        worst = 0.0
-        for i in idx:
-            old = flat[i]
-            flat[i] = old + eps
-            up = loss_fn()
-            flat[i] = old - eps
-            down = loss_fn()
-            flat[i] = old
-            num = (up - down) / (2.0 * eps)
-            worst = max(worst, abs(g[i] - num) / max(abs(g[i]) + abs(num), 1e-8))
-        errors[name] = worst
-    return errors
-# <<< snippet: gradcheck
-
-# >>> snippet: record
-def write_record(path, slug, seed, smoke, cfg, metrics, wall_s):
-    """Write one run record in the catalog's JSON schema (SPEC.md, 'Run records')."""
-    import dataclasses, json, platform
-    record = {
-        "schema": 1,
-        "slug": slug,
-        "seed": seed,
-        "smoke": bool(smoke),
-        "config": dataclasses.asdict(cfg),
-        "metrics": metrics,
-        "wall_s": round(float(wall_s), 3),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "platform": platform.platform(),
-    }
-    with open(path, "w") as fh:
-        json.dump(record, fh, indent=2, sort_keys=True)
-        fh.write("\n")
-# <<< snippet: record
-
-# >>> snippet: cli
-import argparse, dataclasses, inspect, math, re, sys, time
-
-_T0 = time.perf_counter()
-
-
-def progress(msg):
-    """One progress line on stderr, stamped with seconds since start."""
-    print(f"[{time.perf_counter() - _T0:7.1f}s] {msg}", file=sys.stderr, flush=True)
-
-
-def _field_help(cls):
-    """The trailing comment of each `name: type = default  # comment` line of a Config class."""
-    try:
-        src = inspect.getsource(cls)
-    except (OSError, TypeError):
-        return {}
-    return {m[1]: m[2].strip() for m in re.finditer(r"^\s+(\w+)\s*:[^#\n]*#\s*(.+)$", src, re.M)}
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """ArgumentParser whose errors are one line on stderr and exit status 2."""
-
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
-def build_parser(cls, doc, smoke):
-    """argparse parser: the catalog's fixed flags plus one --flag per Config field."""
-    p = OneLineParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--seed", type=int, default=0, help="master seed of every random stream (default 0)")
-    p.add_argument("--smoke", action="store_true",
-                   help="reduced run that exercises every code path in <= 10 s (overrides: %s)"
-                   % ", ".join(f"{k}={v}" for k, v in smoke.items()).replace("%", "%%"))
-    p.add_argument("--gradcheck", action="store_true",
-                   help="compare every hand-written backward pass with central differences; exit 1 above tolerance")
-    p.add_argument("--json", metavar="PATH", help="write the run record (config, metrics, wall-clock) to PATH")
-    helps = _field_help(cls)
-    for f in dataclasses.fields(cls):
-        flag = "--" + f.name.replace("_", "-")
-        text = ("%s (default %s)" % (helps.get(f.name, ""), f.default)).replace("%", "%%")
-        if isinstance(f.default, bool):
-            p.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=text)
-        else:
-            p.add_argument(flag, dest=f.name, type=type(f.default), default=None, help=text,
-                           choices=f.metadata.get("choices"),
-                           metavar=None if f.metadata.get("choices") else type(f.default).__name__.upper())
-    return p
-
-
-def cli_main(argv, *, slug, doc, config_cls, smoke, run, gradcheck=None, tol=1e-5):
-    """Parse flags, build the Config, then run the headline (or smoke / gradcheck) and report."""
-    parser = build_parser(config_cls, doc, smoke)
-    args = parser.parse_args(argv)
-    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(config_cls)
-             if getattr(args, f.name) is not None}
-    try:
-        cfg = config_cls(**{**(smoke if args.smoke else {}), **given})
-    except (TypeError, ValueError) as exc:
-        parser.error(str(exc))
-    if args.seed < 0:
-        parser.error("--seed must be >= 0")
-    if args.gradcheck:
-        if gradcheck is None:
-            parser.error("this experiment has no hand-written backward pass to check")
-        errors = gradcheck(cfg, args.seed)
-        for name, err in errors.items():
-            print(f"gradcheck {name:<28s} max rel err {err:.2e}  {'ok' if err <= tol else 'FAIL'}")
-        bad = [k for k, e in errors.items() if not e <= tol]
-        print(f"gradcheck: {len(errors) - len(bad)}/{len(errors)} within {tol:g}")
-        return 1 if bad else 0
-    t0 = time.perf_counter()
-    metrics = run(cfg, args.seed)
-    wall = time.perf_counter() - t0
-    metrics = {k: (int(v) if isinstance(v, (bool, int, np.integer, np.bool_)) else float(v)) for k, v in metrics.items()}
-    for k, v in metrics.items():
-        print(f"{k:<28s} {v}")
-    print(f"{'wall_s':<28s} {wall:.2f}")
-    if args.json:
-        write_record(args.json, slug, args.seed, args.smoke, cfg, metrics, wall)
-    return 0 if all(math.isfinite(v) for v in metrics.values()) else 1
-# <<< snippet: cli
-
-
 # ----------------------------------------------------------------------------- task
 
 def copy_batch(rng, n, length, bits, dtype=np.float64):
@@ -780,6 +595,218 @@ def gradcheck(cfg, seed) -> dict:
 
 def main(argv=None) -> int:
     return cli_main(argv, slug=SLUG, doc=__doc__, config_cls=Config, smoke=SMOKE, run=run, gradcheck=gradcheck)
+
+
+# ----------------------------------------------------------------------------- pasted snippets
+# Shared plumbing, pasted verbatim from snippets/ (python3 bin/sync_snippets.py); the paper's
+# algorithm is everything above.
+
+# >>> snippet: stable
+def sigmoid(x):
+    """Logistic function without overflow for large |x|."""
+    x = np.asarray(x, dtype=float)
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def softmax(x, axis=-1):
+    """Softmax along `axis`, shifted by the max so exp never overflows."""
+    z = x - np.max(x, axis=axis, keepdims=True)
+    e = np.exp(z)
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def logsumexp(x, axis=-1):
+    """log(sum(exp(x))) along `axis`, computed stably."""
+    m = np.max(x, axis=axis, keepdims=True)
+    return np.squeeze(m, axis=axis) + np.log(np.sum(np.exp(x - m), axis=axis))
+# <<< snippet: stable
+
+
+# >>> snippet: adam
+class Adam:
+    """Adam (Kingma & Ba 2014) over a dict of float arrays, updated in place."""
+
+    def __init__(self, params, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8):
+        self.lr, self.b1, self.b2, self.eps, self.t = lr, b1, b2, eps, 0
+        self.m = {k: np.zeros_like(v) for k, v in params.items()}
+        self.v = {k: np.zeros_like(v) for k, v in params.items()}
+
+    def step(self, params, grads):
+        self.t += 1
+        c1, c2 = 1.0 - self.b1 ** self.t, 1.0 - self.b2 ** self.t
+        for k, g in grads.items():
+            self.m[k] = self.b1 * self.m[k] + (1.0 - self.b1) * g
+            self.v[k] = self.b2 * self.v[k] + (1.0 - self.b2) * g * g
+            params[k] -= self.lr * (self.m[k] / c1) / (np.sqrt(self.v[k] / c2) + self.eps)
+
+
+def clip_global_norm(grads, max_norm):
+    """Scale a dict of gradients so their joint L2 norm is at most max_norm; returns the norm before clipping."""
+    norm = float(np.sqrt(sum(float(np.sum(g * g)) for g in grads.values())))
+    if norm > max_norm > 0:
+        for g in grads.values():
+            g *= max_norm / norm
+    return norm
+# <<< snippet: adam
+
+
+# >>> snippet: seeds
+def rng_streams(seed, names):
+    """Independent named generators spawned from one SeedSequence(seed); same seed and names, same streams."""
+    children = np.random.SeedSequence(seed).spawn(len(names))
+    return {name: np.random.default_rng(child) for name, child in zip(names, children)}
+# <<< snippet: seeds
+
+
+# >>> snippet: gradcheck
+def numeric_gradcheck(loss_fn, params, grads, rng, eps=1e-6, probes=12):
+    """Central-difference check of analytic `grads` against `loss_fn()` (which reads `params`).
+
+    Perturbs `probes` random entries of every array in `params` (in place, then restores them).
+    Returns {name: max relative error}, relative error = |a - n| / max(|a| + |n|, 1e-8).
+    """
+    errors = {}
+    for name, p in params.items():
+        flat, g = p.reshape(-1), grads[name].reshape(-1)
+        idx = rng.choice(flat.size, size=min(probes, flat.size), replace=False)
+        worst = 0.0
+        for i in idx:
+            old = flat[i]
+            flat[i] = old + eps
+            up = loss_fn()
+            flat[i] = old - eps
+            down = loss_fn()
+            flat[i] = old
+            num = (up - down) / (2.0 * eps)
+            worst = max(worst, abs(g[i] - num) / max(abs(g[i]) + abs(num), 1e-8))
+        errors[name] = worst
+    return errors
+# <<< snippet: gradcheck
+
+
+# >>> snippet: record
+def config_fingerprint(cfg):
+    """Short hash of every Config value: the ledger stores it to tell when a command's meaning changed."""
+    import dataclasses, hashlib, json
+    text = json.dumps(dataclasses.asdict(cfg), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def write_record(path, slug, seed, smoke, cfg, metrics, wall_s):
+    """Write one run record in the catalog's JSON schema (SPEC.md, 'Run records'); NaN metrics allowed."""
+    import dataclasses, json, platform
+    record = {
+        "schema": 2,
+        "slug": slug,
+        "seed": seed,
+        "smoke": bool(smoke),
+        "config": dataclasses.asdict(cfg),
+        "config_sha": config_fingerprint(cfg),
+        "metrics": metrics,
+        "wall_s": round(float(wall_s), 3),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "platform": platform.platform(),
+    }
+    with open(path, "w") as fh:
+        json.dump(record, fh, indent=2, sort_keys=True)
+        fh.write("\n")
+# <<< snippet: record
+
+
+# >>> snippet: cli
+import argparse, dataclasses, inspect, math, re, sys, time
+
+_T0 = time.perf_counter()
+
+
+def progress(msg):
+    """One progress line on stderr, stamped with seconds since start."""
+    print(f"[{time.perf_counter() - _T0:7.1f}s] {msg}", file=sys.stderr, flush=True)
+
+
+def _field_help(cls):
+    """The trailing comment of each `name: type = default  # comment` line of a Config class."""
+    try:
+        src = inspect.getsource(cls)
+    except (OSError, TypeError):
+        return {}
+    return {m[1]: m[2].strip() for m in re.finditer(r"^\s+(\w+)\s*:[^#\n]*#\s*(.+)$", src, re.M)}
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are one line on stderr and exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser(cls, doc, smoke):
+    """argparse parser: the catalog's fixed flags plus one --flag per Config field."""
+    p = OneLineParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seed", type=int, default=0, help="master seed of every random stream (default 0)")
+    p.add_argument("--smoke", action="store_true",
+                   help="reduced run that exercises every code path in <= 10 s (overrides: %s)"
+                   % ", ".join(f"{k}={v}" for k, v in smoke.items()).replace("%", "%%"))
+    p.add_argument("--gradcheck", action="store_true",
+                   help="compare every hand-written backward pass with central differences; exit 1 above tolerance")
+    p.add_argument("--json", metavar="PATH", help="write the run record (config, metrics, wall-clock) to PATH")
+    helps = _field_help(cls)
+    for f in dataclasses.fields(cls):
+        flag = "--" + f.name.replace("_", "-")
+        text = ("%s (default %s)" % (helps.get(f.name, ""), f.default)).replace("%", "%%")
+        if isinstance(f.default, bool):
+            p.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=text)
+        else:
+            p.add_argument(flag, dest=f.name, type=type(f.default), default=None, help=text,
+                           choices=f.metadata.get("choices"),
+                           metavar=None if f.metadata.get("choices") else type(f.default).__name__.upper())
+    return p
+
+
+def parse_config(argv, config_cls, doc="", smoke=None):
+    """(Config, parsed flags, parser) for a command line; a bad value exits 2 with one line."""
+    smoke = smoke or {}
+    parser = build_parser(config_cls, doc, smoke)
+    args = parser.parse_args(argv)
+    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(config_cls)
+             if getattr(args, f.name) is not None}
+    try:
+        cfg = config_cls(**{**(smoke if args.smoke else {}), **given})
+    except (TypeError, ValueError) as exc:
+        parser.error(str(exc))
+    if args.seed < 0:
+        parser.error("--seed must be >= 0")
+    return cfg, args, parser
+
+
+def cli_main(argv, *, slug, doc, config_cls, smoke, run, gradcheck=None, tol=1e-5):
+    """Parse flags, build the Config, then run the headline (or smoke / gradcheck) and report.
+
+    A metric may be NaN ("never reached": a claim on it then fails); the run still exits 0."""
+    cfg, args, parser = parse_config(argv, config_cls, doc, smoke)
+    if args.gradcheck:
+        if gradcheck is None:
+            parser.error("this experiment has no hand-written backward pass to check")
+        errors = gradcheck(cfg, args.seed)
+        for name, err in errors.items():
+            print(f"gradcheck {name:<28s} max rel err {err:.2e}  {'ok' if err <= tol else 'FAIL'}")
+        bad = [k for k, e in errors.items() if not e <= tol]
+        print(f"gradcheck: {len(errors) - len(bad)}/{len(errors)} within {tol:g}")
+        return 1 if bad else 0
+    t0 = time.perf_counter()
+    metrics = run(cfg, args.seed)
+    wall = time.perf_counter() - t0
+    metrics = {k: (int(v) if isinstance(v, (bool, int, np.integer, np.bool_)) else float(v)) for k, v in metrics.items()}
+    for k, v in metrics.items():
+        print(f"{k:<28s} {v}")
+    print(f"{'wall_s':<28s} {wall:.2f}")
+    if args.json:
+        write_record(args.json, slug, args.seed, args.smoke, cfg, metrics, wall)
+    return 0
+# <<< snippet: cli
+
 
 
 if __name__ == "__main__":

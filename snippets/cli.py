@@ -47,8 +47,9 @@ def build_parser(cls, doc, smoke):
     return p
 
 
-def cli_main(argv, *, slug, doc, config_cls, smoke, run, gradcheck=None, tol=1e-5):
-    """Parse flags, build the Config, then run the headline (or smoke / gradcheck) and report."""
+def parse_config(argv, config_cls, doc="", smoke=None):
+    """(Config, parsed flags, parser) for a command line; a bad value exits 2 with one line."""
+    smoke = smoke or {}
     parser = build_parser(config_cls, doc, smoke)
     args = parser.parse_args(argv)
     given = {f.name: getattr(args, f.name) for f in dataclasses.fields(config_cls)
@@ -59,6 +60,14 @@ def cli_main(argv, *, slug, doc, config_cls, smoke, run, gradcheck=None, tol=1e-
         parser.error(str(exc))
     if args.seed < 0:
         parser.error("--seed must be >= 0")
+    return cfg, args, parser
+
+
+def cli_main(argv, *, slug, doc, config_cls, smoke, run, gradcheck=None, tol=1e-5):
+    """Parse flags, build the Config, then run the headline (or smoke / gradcheck) and report.
+
+    A metric may be NaN ("never reached": a claim on it then fails); the run still exits 0."""
+    cfg, args, parser = parse_config(argv, config_cls, doc, smoke)
     if args.gradcheck:
         if gradcheck is None:
             parser.error("this experiment has no hand-written backward pass to check")
@@ -77,4 +86,4 @@ def cli_main(argv, *, slug, doc, config_cls, smoke, run, gradcheck=None, tol=1e-
     print(f"{'wall_s':<28s} {wall:.2f}")
     if args.json:
         write_record(args.json, slug, args.seed, args.smoke, cfg, metrics, wall)
-    return 0 if all(math.isfinite(v) for v in metrics.values()) else 1
+    return 0

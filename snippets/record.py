@@ -1,12 +1,20 @@
+def config_fingerprint(cfg):
+    """Short hash of every Config value: the ledger stores it to tell when a command's meaning changed."""
+    import dataclasses, hashlib, json
+    text = json.dumps(dataclasses.asdict(cfg), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
 def write_record(path, slug, seed, smoke, cfg, metrics, wall_s):
-    """Write one run record in the catalog's JSON schema (SPEC.md, 'Run records')."""
+    """Write one run record in the catalog's JSON schema (SPEC.md, 'Run records'); NaN metrics allowed."""
     import dataclasses, json, platform
     record = {
-        "schema": 1,
+        "schema": 2,
         "slug": slug,
         "seed": seed,
         "smoke": bool(smoke),
         "config": dataclasses.asdict(cfg),
+        "config_sha": config_fingerprint(cfg),
         "metrics": metrics,
         "wall_s": round(float(wall_s), 3),
         "python": platform.python_version(),
