@@ -36,6 +36,11 @@ def parse_args(argv):
                    help="instead of the ledger: run each experiment's default config over these seeds")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel runs (default: CPU count)")
     p.add_argument("--timeout", type=float, default=1800, help="seconds allowed per run (default 1800)")
+    p.add_argument("--kind", action="append", choices=catalog.KINDS,
+                   help="only the ledger claims of this kind (repeatable; default: every kind)")
+    p.add_argument("--reuse", action="store_true",
+                   help="take a run's record from .cache/runs/ when one exists for the same code, flags and "
+                        "environment (every run is kept there), instead of running it again")
     p.add_argument("--update", action="store_true",
                    help="write the fresh rows into RESULTS.md and re-render the generated README blocks")
     p.add_argument("--list", action="store_true", help="list experiments and their ledger commands, then exit")
@@ -53,8 +58,8 @@ def parse_args(argv):
             catalog.parse_seeds(args.seeds)
         except ValueError as exc:
             p.error(str(exc))
-        if args.update or args.tier:
-            p.error("--seeds runs outside the ledger: it combines with neither --update nor --tier")
+        if args.update or args.tier or args.kind:
+            p.error("--seeds runs outside the ledger: it combines with none of --update, --tier, --kind")
     args.slugs = args.slugs or slugs
     tiers = args.tier or ["headline"]
     args.tiers = catalog.TIERS if "all" in tiers else tuple(dict.fromkeys(tiers))
@@ -70,19 +75,19 @@ def plan(args):
             continue
         by_args: dict[str, list] = {}
         for c in catalog.claims_of(slug):
-            if c.tier in args.tiers:
+            if c.tier in args.tiers and (not args.kind or c.kind in args.kind):
                 by_args.setdefault(c.args, []).append(c)
         jobs += [(slug, a, cs) for a, cs in by_args.items()]
     return jobs
 
 
-def execute(jobs, n_workers, timeout):
+def execute(jobs, n_workers, timeout, reuse=False):
     """Run every seed of every job in parallel; yield (job, metrics or RunError, wall) as jobs finish."""
     t_start = time.perf_counter()
     pending = {i: len(catalog.expand(job[1])) for i, job in enumerate(jobs)}
     records: dict[int, list] = {i: [] for i in pending}
     with ThreadPoolExecutor(max_workers=n_workers) as pool:
-        futures = {pool.submit(catalog.run_stub, job[0], argv, timeout): i
+        futures = {pool.submit(catalog.run_stub, job[0], argv, timeout, reuse): i
                    for i, job in enumerate(jobs) for argv in catalog.expand(job[1])}
         for fut in as_completed(futures):
             i = futures[fut]
@@ -99,9 +104,11 @@ def execute(jobs, n_workers, timeout):
                       f"({len(records[i])}/{n})", file=sys.stderr)
             if pending[i] == 0:
                 errs = [r for r in records[i] if isinstance(r, Exception)]
-                wall = sum(r["wall_s"] for r in records[i] if not isinstance(r, Exception))
+                ok = [r for r in records[i] if not isinstance(r, Exception)]
+                wall = sum(r["wall_s"] for r in ok)
                 result = errs[0] if errs else catalog.aggregate(sorted(records[i], key=lambda r: r["seed"]))
-                yield jobs[i], result, wall, time.perf_counter() - t_start
+                recorded = max((r.get("recorded", "") for r in ok), default="") or None
+                yield jobs[i], result, wall, recorded, time.perf_counter() - t_start
 
 
 def main(argv=None) -> int:
@@ -123,7 +130,7 @@ def main(argv=None) -> int:
     print(f"running {len(jobs)} command(s), {n_runs} process(es), {min(args.jobs, n_runs)} at a time",
           file=sys.stderr)
     table, fresh, failed = [], [], False
-    for (slug, cmd, claims), result, wall, elapsed in execute(jobs, args.jobs, args.timeout):
+    for (slug, cmd, claims), result, wall, recorded, elapsed in execute(jobs, args.jobs, args.timeout, args.reuse):
         if isinstance(result, Exception):
             failed = True
             print(f"[{elapsed:7.1f}s] {slug} {cmd}: ERROR {result}", file=sys.stderr)
@@ -131,19 +138,19 @@ def main(argv=None) -> int:
             continue
         print(f"[{elapsed:7.1f}s] {slug} {cmd}: done in {wall:.1f} s", file=sys.stderr)
         if args.seeds is not None:
-            shown = {k: v for k, v in result.items() if k == "solved_seeds" or k.startswith("mean_")}
+            shown = {k: v for k, v in result.items() if k == "solved_seeds" or k.startswith("median_")}
             for k, v in shown.items():
                 table.append([slug, cmd, k, "", "", catalog.fmt(v), f"{wall:.1f} s", ""])
             continue
         try:
-            rows = catalog.rows_from_run(claims, result, wall)
+            rows = catalog.rows_from_run(claims, result, wall, recorded)
         except catalog.RunError as exc:
             failed = True
             print(f"  {exc}", file=sys.stderr)
             continue
         fresh += rows
         for r in rows:
-            failed |= r.verdict != "PASS"
+            failed |= r.kind != "paper" and r.verdict != "PASS"  # NOT MET is a finding, not a failure
             table.append([slug, cmd, r.metric, r.claim, r.paper, r.measured, f"{wall:.1f} s", r.verdict])
     header = ["experiment", "command", "metric", "claim", "paper", "measured", "wall-clock", "verdict"]
     widths = [max(len(str(x)) for x in col) for col in zip(header, *table)]

@@ -1,4 +1,7 @@
-"""Ledger tiers: rerun each ledger command and check every claim (opt-in: --tier headline|seeds|long)."""
+"""Ledger tiers: rerun each ledger command and check every row (opt-in: --tier headline|seeds|long).
+
+A pin or seeds claim must hold; a paper row must give the verdict the ledger records (MET or NOT MET,
+either way); a pin must give the ledger's exact value when run in the ledger's environment."""
 import os
 import warnings
 
@@ -23,15 +26,25 @@ def test_headline_claims_reproduce(tier, slug, args, claims):
     # serialise the tier behind it; the total CPU is the same
     metrics = catalog.run_command(slug, args, jobs=os.cpu_count() or 1, timeout=3600)
     recorded = {r.key: r for r in catalog.read_ledger()}
+    here = catalog.env_string()
     misses = []
     for c in claims:
         assert c.metric in metrics, f"{slug} `{args}` produced no metric {c.metric!r}"
         fresh = catalog.fmt(metrics[c.metric])
         row = recorded.get(c.key)
-        if not catalog.claim_holds(c.claim, fresh):
-            misses.append(f"{c.metric}: claimed {c.claim}, measured {fresh} "
-                          f"(ledger says {row.measured if row else 'nothing'}; paper {c.paper})")
+        verdict = catalog.judge(c.kind, c.claim, fresh)
+        said = f"(ledger: {row.measured if row else 'nothing'}; paper {c.paper})"
+        if c.kind == "paper":
+            if row is None or verdict != row.verdict:
+                misses.append(f"{c.metric}: the paper's criterion `{c.claim}` is {verdict} on a fresh run "
+                              f"({fresh}), the ledger says {row.verdict if row else 'nothing'} {said}")
+        elif verdict != "PASS":
+            misses.append(f"{c.metric}: claimed {c.claim}, measured {fresh} {said}")
         elif row is not None and row.measured != fresh:
-            warnings.warn(f"{slug} `{args}` {c.metric}: fresh {fresh} differs from the ledger's {row.measured} "
-                          f"({row.env}); the claim {c.claim} still holds")
-    assert not misses, f"{slug} `{args}` falls short:\n  " + "\n  ".join(misses)
+            if c.kind == "pin" and row.env == here:
+                misses.append(f"{c.metric}: regression pin moved on the ledger's own environment ({here}): "
+                              f"fresh {fresh}, ledger {row.measured}")
+            else:
+                warnings.warn(f"{slug} `{args}` {c.metric}: fresh {fresh} differs from the ledger's "
+                              f"{row.measured} ({row.env}); the claim {c.claim} still holds")
+    assert not misses, f"{slug} `{args}` does not reproduce:\n  " + "\n  ".join(misses)

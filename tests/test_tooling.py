@@ -9,9 +9,77 @@ from conftest import SLUGS, catalog, run
 @pytest.mark.parametrize("claim,measured,ok", [
     (">= 0.95", 0.97, True), (">= 0.95", "0.9", False), ("<= 0.04", 0.04, True), ("< 0.04", 0.04, False),
     (">= 9/10", "10/10", True), (">= 9/10", "8/10", False), (">= 9/10", "9/12", False),
-    ("== 30", 30, True), (">= 1", float("nan"), False)])
+    ("== 30", 30, True), (">= 1", float("nan"), False), ("<= 1", "nan", False), ("<= 1e9", "inf", False)])
 def test_claim_grammar(claim, measured, ok):
     assert catalog.claim_holds(claim, measured) is ok
+
+
+def test_nan_means_never_reached():
+    """NaN fails every claim; in a sweep it sorts above every number and makes the mean NaN."""
+    assert not catalog.claim_holds("<= 5000", float("nan")) and not catalog.claim_holds("<= 5000", "inf")
+    recs = [{"metrics": {"solved": s, "seqs": q}} for s, q in ((1, 100.0), (0, float("nan")), (1, 300.0))]
+    agg = catalog.aggregate(recs)
+    assert agg["solved_seeds"] == "2/3" and agg["median_seqs"] == 300.0 and agg["max_seqs"] == float("inf")
+    assert agg["mean_seqs"] != agg["mean_seqs"]  # NaN: failed runs are never left out of a mean
+    assert not catalog.claim_holds("<= 1000", catalog.fmt(agg["mean_seqs"]))
+
+
+def ledger_copy():
+    return [catalog.dataclasses.replace(r) for r in catalog.read_ledger()]
+
+
+def test_ledger_problems_catch_a_hand_edited_verdict():
+    rows = ledger_copy()
+    assert not catalog.ledger_problems(rows, SLUGS)
+    paper = next(r for r in rows if r.kind == "paper")
+    paper.verdict = "NOT MET" if paper.verdict == "MET" else "MET"
+    assert any("recorded verdict" in p for p in catalog.ledger_problems(rows, SLUGS))
+
+
+def test_ledger_problems_catch_a_sentinel():
+    rows = ledger_copy()
+    r = next(r for r in rows if r.claim.startswith("<="))
+    r.measured = "-1"
+    r.verdict = r.judged
+    assert any("sentinel" in p for p in catalog.ledger_problems(rows, SLUGS))
+
+
+def test_ledger_problems_catch_a_changed_config_default(monkeypatch):
+    """Changing a Config default without rerunning the rows that used it fails the contract."""
+    rows = ledger_copy()
+    slug = "flip-flop"
+    mod = catalog.load_stub(slug)
+    fields = []
+    for f in catalog.dataclasses.fields(mod.Config):
+        default = f.default + 1 if f.name == "c_steps" else f.default
+        fields.append((f.name, f.type, catalog.dataclasses.field(default=default, metadata=f.metadata)))
+    changed = catalog.dataclasses.make_dataclass("Config", fields, frozen=True)
+    monkeypatch.setattr(mod, "Config", changed)
+    problems = catalog.ledger_problems(rows, SLUGS)
+    assert any(slug in p and "Config" in p for p in problems)
+
+
+def test_status_is_derived_from_paper_rows():
+    rows = ledger_copy()
+    slug = next(r.slug for r in rows if r.kind == "paper")
+    mine = catalog.paper_rows(slug, rows)
+    for r in mine:
+        r.verdict = "MET"
+    reduced = any(c.reduced for c in catalog.claims_of(slug) if c.kind == "paper")
+    assert catalog.status_of(slug, rows) == ("partial" if reduced else "reproduced")
+    for r in mine:
+        r.verdict = "NOT MET"
+    assert catalog.status_of(slug, rows) == "not reproduced"
+
+
+def test_code_hash_ignores_order_and_declarations_not_code():
+    text = catalog.stub_path("flip-flop").read_text()
+    base = catalog.source_hash(text)
+    assert catalog.source_hash(text.replace('claim=">= 6/10"', 'claim=">= 5/10"')) == base
+    defs = text.split("\n\n\ndef ")
+    swapped = "\n\n\ndef ".join([defs[0], defs[2], defs[1]] + defs[3:])
+    assert catalog.source_hash(swapped) == base
+    assert catalog.source_hash(text.replace("batch: int = 64", "batch: int = 65")) != base
 
 
 def test_bad_claim_is_rejected():
