@@ -98,6 +98,7 @@ class Config:
 
 
 SMOKE = dict(m_steps=150, c_steps=150, batch=16, n_test=5, test_len=40, log_every=50)
+STREAMS = ("init", "data", "explore", "eval", "probe")  # every random stream, by name (probe: gradcheck)
 
 
 # ----------------------------------------------------------------------------- environment
@@ -268,13 +269,13 @@ def _update(params, grads, lr, clip, opt):
 
 def fixed_test_set(cfg, seed):
     """The test episodes of `evaluate` (eval stream of `seed`): ev, E, d."""
-    return sample_episodes(rng_streams(seed, ("init", "data", "explore", "eval"))["eval"], cfg.n_test,
+    return sample_episodes(rng_streams(seed, STREAMS)["eval"], cfg.n_test,
                            cfg.test_len, cfg)
 
 
 def train(cfg, seed, callback=None):
     """Train M and C; returns dict(C, M, history).  callback(step, state) after every update."""
-    rngs = rng_streams(seed, ("init", "data", "explore", "eval"))
+    rngs = rng_streams(seed, STREAMS)
     C, M = init_params(rngs["init"], cfg)
     opt_c = Adam(C, lr=cfg.lr_c) if cfg.optimizer == "adam" else None
     opt_m = Adam(M, lr=cfg.lr_m) if cfg.optimizer == "adam" else None
@@ -338,7 +339,7 @@ def gradcheck(cfg, seed) -> dict:
     """Central differences vs the hand-written BPTT, float64, short episodes and small nets."""
     small = Config(**{**{f: getattr(cfg, f) for f in cfg.__dataclass_fields__},
                       "hidden_c": 4, "hidden_m": 5, "batch": 3, "train_len": 7})
-    rngs = rng_streams(seed, ("init", "data", "explore", "eval"))
+    rngs = rng_streams(seed, STREAMS)
     C, M = init_params(rngs["init"], small)
     for P in (C, M):  # nonzero output biases and stronger recurrence so every path carries signal
         P["bo"][0] = 0.1
@@ -350,7 +351,7 @@ def gradcheck(cfg, seed) -> dict:
     assert np.all((roll["a"] > 0) & (roll["a"] < 1)), "gradcheck episode clips an action"
     X, a, p = roll["X"], roll["a"], roll["p"]
     errors = {}
-    chk = rng_streams(seed, ("probe",))["probe"]
+    chk = rng_streams(seed, STREAMS)["probe"]
     _, gM = m_loss_and_grads(M, X, a, p)
     for k, e in numeric_gradcheck(lambda: m_loss_and_grads(M, X, a, p)[0], M, gM, chk).items():
         errors[f"M_bptt.{k}"] = e

@@ -161,6 +161,20 @@ def test_contract_cli_help_and_bad_flags(slug):
     # (the picture scripts' own flags are exercised by tests/test_smoke.py::test_smoke_pictures)
 
 
+@pytest.mark.parametrize("slug", SLUGS)
+def test_contract_streams_declared_once(slug):
+    """Every random stream is named once, in the module-level STREAMS, and selected by name."""
+    tree = ast.parse(files_of(slug)["stub"].read_text())
+    declared = [n for n in tree.body if isinstance(n, ast.Assign) and len(n.targets) == 1
+                and getattr(n.targets[0], "id", None) == "STREAMS"]
+    assert declared and isinstance(declared[0].value, ast.Tuple), f"{slug}: declare STREAMS = (...) once"
+    names = [e.value for e in declared[0].value.elts]
+    assert all(isinstance(n, str) for n in names) and len(set(names)) == len(names), f"{slug}: STREAMS {names}"
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", None) == "rng_streams"]
+    bad = [c.lineno for c in calls if len(c.args) < 2 or getattr(c.args[1], "id", None) != "STREAMS"]
+    assert calls and not bad, f"{slug}: rng_streams(...) must take STREAMS (lines {bad})"
+
+
 def test_contract_ledger_parses_and_matches_declared_claims():
     problems = catalog.ledger_problems(catalog.read_ledger(), SLUGS)
     assert not problems, "\n".join(problems)
