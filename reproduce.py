@@ -115,7 +115,10 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     jobs = plan(args)
     if args.render:
-        catalog.write_rendered(catalog.merge_rows(catalog.read_ledger(), []))
+        import fcntl
+        with open(catalog.RESULTS, "a") as lock:  # the same lock as --update: one writer at a time
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            catalog.write_rendered(catalog.merge_rows(catalog.read_ledger(), []))
         print("re-rendered RESULTS.md, VISUAL_TOUR.md and the generated README blocks", file=sys.stderr)
         return 0
     if args.list:

@@ -5,7 +5,6 @@ penalty tau.
     python3 visualize_act_logic.py --seed 0            # writes viz/*.png next to this script
     python3 visualize_act_logic.py --smoke --outdir /tmp/al
 """
-import argparse
 import dataclasses
 from pathlib import Path
 
@@ -14,8 +13,28 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
 
+import act_logic  # noqa: E402
 from act_logic import GATE_NAMES, SMOKE, TAU_SWEEP, TRUTH, Config, evaluate, forward, predict, test_set, train  # noqa: E402
+
+
+FRAMES, SMOKE_FRAMES = 25, 4   # the GIF's training snapshots (--frames; capped with --smoke)
+
+
+def frame_steps(cfg, frames):
+    """The updates the GIF shows, evenly spaced."""
+    return np.linspace(0, cfg.steps - 1, frames).astype(int).tolist()
+
+
+def snapshotter(cfg, seed):
+    """snapshot(step, state): the GIF's frame data (per-gate-count accuracy and ponder on fixed test sequences, the history so far)."""
+    sub = test_set(cfg, seed, n=500)
+
+    def snapshot(step, state):
+        return dict(step=step + 1, gates=per_gates(cfg, state["P"], sub),
+                    hist={k: list(v) for k, v in state["hist"].items()})
+    return snapshot
 
 
 def per_gates(cfg, P, test):
@@ -167,15 +186,12 @@ def plot_tau(rows, base_err, path):
     plt.close(fig)
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--smoke", action="store_true", help="short training runs (Config overridden by SMOKE)")
-    p.add_argument("--outdir", type=Path, default=Path(__file__).resolve().parent / "viz")
-    args = p.parse_args(argv)
+def main():
+    args = picture_args(__doc__, "viz", Path(__file__).resolve().parent / "viz")
     cfg = Config(**SMOKE) if args.smoke else Config()
     args.outdir.mkdir(parents=True, exist_ok=True)
-    out = train(cfg, args.seed)
+    out, _ = trained(act_logic, cfg, args.seed, frame_steps(cfg, SMOKE_FRAMES if args.smoke else FRAMES),
+                     snapshotter(cfg, args.seed))
     base_cfg = dataclasses.replace(cfg, act=False)
     base = train(base_cfg, args.seed)
     test = test_set(cfg, args.seed)
@@ -191,6 +207,99 @@ def main(argv=None):
     plot_tau(rows, base_err, args.outdir / "tau_sweep.png")
     print(f"wrote 4 PNGs to {args.outdir}")
     return 0
+
+
+# >>> snippet: pictures (canonical: snippets/pictures.py; edit there, then run python3 bin/sync_snippets.py)
+def picture_args(doc, kind, default, extra=()):
+    """Parse the picture scripts' flags: --seed, --smoke and --outdir (kind 'viz') or --out (kind 'gif').
+
+    `extra` holds (flag, kwargs) pairs for a script's own options. Errors: one line, exit 2."""
+    import argparse
+    from pathlib import Path
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message):
+            self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+    p = _Parser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seed", type=int, default=0, help="master seed of the training run (default 0)")
+    p.add_argument("--smoke", action="store_true", help="short training run (the stub's SMOKE overrides)")
+    if kind == "viz":
+        p.add_argument("--outdir", type=Path, default=Path(default), help=f"where the PNGs go (default {default})")
+    else:
+        p.add_argument("--out", type=Path, default=Path(default), help=f"the GIF to write (default {default})")
+    for flag, kwargs in extra:
+        p.add_argument(flag, **kwargs)
+    args = p.parse_args()
+    if args.seed < 0:
+        p.error("--seed must be >= 0")
+    return args
+
+
+def trained(stub, cfg, seed, steps=(), snapshot=None):
+    """(train's result, [snapshot(step, state) at each of `steps`]) from one training run.
+
+    Both picture scripts call this with the same arguments, so the second one loads the run the
+    first one made: it is cached in the stub's folder under .cache/ (git-ignored), keyed by the
+    stub's source, the Config fingerprint, the seed, the steps, the source file that defines the
+    snapshot function and the values it closes over. A snapshot copies what it keeps (training
+    updates its arrays in place); one that returns None is dropped, so a snapshot may keep a
+    subset of `steps` that depends on the state (the step where training stops)."""
+    import hashlib, inspect, os, pickle
+    from pathlib import Path
+    steps = sorted(set(int(s) for s in steps))
+    parts = [Path(stub.__file__).read_bytes(), stub.config_fingerprint(cfg).encode(), str(seed).encode(),
+             repr(steps).encode()]
+    if snapshot is not None:
+        parts.append(Path(inspect.getsourcefile(snapshot)).read_bytes())
+        parts.append(pickle.dumps([c.cell_contents for c in snapshot.__closure__ or ()], protocol=4))
+    key = hashlib.sha256(b"\0".join(parts)).hexdigest()[:16]
+    path = Path(stub.__file__).resolve().parent / ".cache" / f"trained-{key}.pkl"
+    if path.is_file():
+        with open(path, "rb") as fh:
+            return pickle.load(fh)
+    wanted, snaps = set(steps), []
+
+    def callback(step, state):
+        if step in wanted:
+            snap = snapshot(step, state)
+            if snap is not None:
+                snaps.append(snap)
+
+    result = stub.train(cfg, seed, callback=callback if snapshot else None)
+    path.parent.mkdir(exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        pickle.dump((result, snaps), fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+    return result, snaps
+
+
+def fig_image(fig, dpi=100):
+    """A matplotlib figure as an RGB PIL image (the figure is closed)."""
+    import io
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    plt.close(fig)
+    buf.seek(0)
+    return Image.open(buf).convert("RGB")
+
+
+def save_gif(frames, out, fps=6.0, hold_s=2.0, colors=64, durations=None, palette=None):
+    """Write RGB frames as a looping GIF, holding the last frame `hold_s` seconds; prints its size.
+
+    `durations` (milliseconds, one per frame) replaces fps and the hold; `palette` (a "P" image) gives
+    every frame that one palette, undithered, instead of each frame its own `colors` colours."""
+    if durations is None:
+        frames = list(frames) + [frames[-1]] * int(hold_s * fps)
+        durations = int(1000 / fps)
+    if palette is None:
+        frames = [f.quantize(colors=colors, method=Image.Quantize.MEDIANCUT) for f in frames]
+    else:
+        frames = [f.quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
+    frames[0].save(out, save_all=True, append_images=frames[1:], duration=durations, loop=0, optimize=True)
+    print(f"wrote {out} ({len(frames)} frames, {out.stat().st_size / 1e6:.2f} MB)")
+# <<< snippet: pictures
 
 
 if __name__ == "__main__":

@@ -749,10 +749,10 @@ def rows_from_run(claims: list[Claim], metrics: dict, wall_s: float, recorded: s
 def merge_rows(old: list[Row], new: list[Row]) -> list[Row]:
     """Ledger after a run: fresh rows replace theirs; rows whose claim a stub no longer declares go.
 
-    The comparison text (`paper`, `published`) and the `kind` are copied from the stubs' CLAIMS, so
-    correcting a citation or marking a row as the paper's criterion needs no rerun (the verdict is
-    re-judged from the recorded value); the measured value, the claim and the tier only change by a
-    run."""
+    The claim text, its kind and tier and the comparison text (`paper`, `published`) are copied from
+    the stubs' CLAIMS, and the verdict is re-judged from the recorded value: a claim is a comparison
+    with a measured number, so restating it needs no rerun. The measured value, the Config
+    fingerprint, the wall-clock and the environment only change by a run."""
     fresh = {r.key: r for r in new}
     declared = {c.key: c for slug in discover() for c in claims_of(slug)}
     kept = [fresh.pop(r.key, r) for r in old if r.key in declared]
@@ -761,7 +761,8 @@ def merge_rows(old: list[Row], new: list[Row]) -> list[Row]:
     for r in rows:
         c = declared.get(r.key)
         if c is not None:
-            r = dataclasses.replace(r, paper=c.paper, published=c.published, kind=c.kind)
+            r = dataclasses.replace(r, paper=c.paper, published=c.published, kind=c.kind, claim=c.claim,
+                                    tier=c.tier)
             r = dataclasses.replace(r, verdict=judge(r.kind, r.claim, r.measured))
         out.append(r)
     return out

@@ -3,8 +3,6 @@
     python3 make_flip_flop_gif.py --seed 0             # writes flip_flop.gif next to this script
     python3 make_flip_flop_gif.py --smoke --out /tmp/ff.gif
 """
-import argparse
-import io
 from pathlib import Path
 
 import matplotlib
@@ -14,8 +12,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from flip_flop import SMOKE, Config, fixed_test_set, train  # noqa: E402
-from visualize_flip_flop import draw_events, rollout_test  # noqa: E402
+import flip_flop  # noqa: E402
+from flip_flop import SMOKE, Config, fixed_test_set  # noqa: E402
+from visualize_flip_flop import FRAMES, SMOKE_FRAMES, draw_events, frame_steps, snapshotter  # noqa: E402
 
 
 def render(cfg, snap, test, total):
@@ -50,47 +49,113 @@ def render(cfg, snap, test, total):
     axs[1].legend(fontsize=7, loc="center right", framealpha=0.95)
     axs[1].grid(alpha=0.3)
     fig.tight_layout()
+    return fig_image(fig)
+
+
+def main():
+    args = picture_args(__doc__, "gif", Path(__file__).resolve().parent / "flip_flop.gif", (
+        ("--fps", dict(type=float, default=6.0, help="frames per second (default 6)")),
+        ("--frames", dict(type=int, default=FRAMES, help=f"number of training snapshots (default {FRAMES})"))))
+    cfg = Config(**SMOKE) if args.smoke else Config()
+    frames = min(args.frames, SMOKE_FRAMES) if args.smoke else args.frames
+    test = fixed_test_set(cfg, args.seed)
+    _, snaps = trained(flip_flop, cfg, args.seed, frame_steps(cfg, frames), snapshotter(cfg, test))
+    total = cfg.m_steps + cfg.c_steps
+    save_gif([render(cfg, s, test, total) for s in snaps], args.out, fps=args.fps)
+    return 0
+
+
+# >>> snippet: pictures (canonical: snippets/pictures.py; edit there, then run python3 bin/sync_snippets.py)
+def picture_args(doc, kind, default, extra=()):
+    """Parse the picture scripts' flags: --seed, --smoke and --outdir (kind 'viz') or --out (kind 'gif').
+
+    `extra` holds (flag, kwargs) pairs for a script's own options. Errors: one line, exit 2."""
+    import argparse
+    from pathlib import Path
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message):
+            self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+    p = _Parser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seed", type=int, default=0, help="master seed of the training run (default 0)")
+    p.add_argument("--smoke", action="store_true", help="short training run (the stub's SMOKE overrides)")
+    if kind == "viz":
+        p.add_argument("--outdir", type=Path, default=Path(default), help=f"where the PNGs go (default {default})")
+    else:
+        p.add_argument("--out", type=Path, default=Path(default), help=f"the GIF to write (default {default})")
+    for flag, kwargs in extra:
+        p.add_argument(flag, **kwargs)
+    args = p.parse_args()
+    if args.seed < 0:
+        p.error("--seed must be >= 0")
+    return args
+
+
+def trained(stub, cfg, seed, steps=(), snapshot=None):
+    """(train's result, [snapshot(step, state) at each of `steps`]) from one training run.
+
+    Both picture scripts call this with the same arguments, so the second one loads the run the
+    first one made: it is cached in the stub's folder under .cache/ (git-ignored), keyed by the
+    stub's source, the Config fingerprint, the seed, the steps, the source file that defines the
+    snapshot function and the values it closes over. A snapshot copies what it keeps (training
+    updates its arrays in place); one that returns None is dropped, so a snapshot may keep a
+    subset of `steps` that depends on the state (the step where training stops)."""
+    import hashlib, inspect, os, pickle
+    from pathlib import Path
+    steps = sorted(set(int(s) for s in steps))
+    parts = [Path(stub.__file__).read_bytes(), stub.config_fingerprint(cfg).encode(), str(seed).encode(),
+             repr(steps).encode()]
+    if snapshot is not None:
+        parts.append(Path(inspect.getsourcefile(snapshot)).read_bytes())
+        parts.append(pickle.dumps([c.cell_contents for c in snapshot.__closure__ or ()], protocol=4))
+    key = hashlib.sha256(b"\0".join(parts)).hexdigest()[:16]
+    path = Path(stub.__file__).resolve().parent / ".cache" / f"trained-{key}.pkl"
+    if path.is_file():
+        with open(path, "rb") as fh:
+            return pickle.load(fh)
+    wanted, snaps = set(steps), []
+
+    def callback(step, state):
+        if step in wanted:
+            snap = snapshot(step, state)
+            if snap is not None:
+                snaps.append(snap)
+
+    result = stub.train(cfg, seed, callback=callback if snapshot else None)
+    path.parent.mkdir(exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        pickle.dump((result, snaps), fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+    return result, snaps
+
+
+def fig_image(fig, dpi=100):
+    """A matplotlib figure as an RGB PIL image (the figure is closed)."""
+    import io
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
+    fig.savefig(buf, format="png", dpi=dpi)
     plt.close(fig)
     buf.seek(0)
     return Image.open(buf).convert("RGB")
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--smoke", action="store_true", help="short training run (Config overridden by SMOKE)")
-    p.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "flip_flop.gif")
-    p.add_argument("--fps", type=float, default=6.0)
-    p.add_argument("--frames", type=int, default=40, help="number of training snapshots")
-    args = p.parse_args(argv)
-    cfg = Config(**SMOKE) if args.smoke else Config()
-    if args.smoke:
-        args.frames = min(args.frames, 5)
-    test = fixed_test_set(cfg, args.seed)
-    total = cfg.m_steps + cfg.c_steps
-    # denser snapshots once C starts learning (that is where the output changes)
-    start_c = cfg.m_steps if cfg.regime == "sequential" else 0
-    marks = np.unique(np.concatenate([np.linspace(0, start_c, max(args.frames // 5, 2)),
-                                      start_c + np.geomspace(1, total - start_c, args.frames)]).astype(int))
-    marks = set(np.clip(marks, 0, total - 1).tolist())
-    snaps = []
+def save_gif(frames, out, fps=6.0, hold_s=2.0, colors=64, durations=None, palette=None):
+    """Write RGB frames as a looping GIF, holding the last frame `hold_s` seconds; prints its size.
 
-    def callback(step, state):
-        if step in marks:
-            snaps.append(dict(step=step, phase=state["phase"],
-                              episode=rollout_test(cfg, state["C"], state["M"], test),
-                              hist={k: list(v) for k, v in state["hist"].items()}))
-
-    train(cfg, args.seed, callback=callback)
-    frames = [render(cfg, s, test, total) for s in snaps]
-    frames += [frames[-1]] * int(2 * args.fps)  # hold the final frame (pillow merges the copies into one)
-    frames = [f.quantize(colors=64, method=Image.Quantize.MEDIANCUT) for f in frames]
-    frames[0].save(args.out, save_all=True, append_images=frames[1:], duration=int(1000 / args.fps), loop=0,
-                   optimize=True)
-    print(f"wrote {args.out} ({len(frames)} frames, {args.out.stat().st_size / 1e6:.2f} MB)")
-    return 0
+    `durations` (milliseconds, one per frame) replaces fps and the hold; `palette` (a "P" image) gives
+    every frame that one palette, undithered, instead of each frame its own `colors` colours."""
+    if durations is None:
+        frames = list(frames) + [frames[-1]] * int(hold_s * fps)
+        durations = int(1000 / fps)
+    if palette is None:
+        frames = [f.quantize(colors=colors, method=Image.Quantize.MEDIANCUT) for f in frames]
+    else:
+        frames = [f.quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
+    frames[0].save(out, save_all=True, append_images=frames[1:], duration=durations, loop=0, optimize=True)
+    print(f"wrote {out} ({len(frames)} frames, {out.stat().st_size / 1e6:.2f} MB)")
+# <<< snippet: pictures
 
 
 if __name__ == "__main__":

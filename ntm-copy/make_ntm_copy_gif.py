@@ -4,8 +4,6 @@ while it learns; prediction against target, and the write / read weightings over
     python3 make_ntm_copy_gif.py --seed 0             # writes ntm_copy.gif next to this script
     python3 make_ntm_copy_gif.py --smoke --out /tmp/ntm.gif
 """
-import argparse
-import io
 from pathlib import Path
 
 import matplotlib
@@ -15,8 +13,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from ntm_copy import SMOKE, Config, train  # noqa: E402
-from visualize_ntm_copy import trace  # noqa: E402
+import ntm_copy  # noqa: E402
+from ntm_copy import SMOKE, Config  # noqa: E402
+from visualize_ntm_copy import frame_steps, snapshotter  # noqa: E402
 
 
 def render(snap, total_seq):
@@ -48,39 +47,110 @@ def render(snap, total_seq):
     ax.tick_params(labelsize=6)
     ax.grid(alpha=0.3)
     fig.tight_layout()
+    return fig_image(fig, dpi=80)
+
+
+def main():
+    args = picture_args(__doc__, "gif", Path(__file__).resolve().parent / "ntm_copy.gif", (
+        ("--fps", dict(type=float, default=5.0, help="frames per second (default 5)")),
+        ("--every", dict(type=int, default=0, help="snapshot every this many updates (default: Config.hist_every)"))))
+    cfg = Config(**SMOKE) if args.smoke else Config()
+    out, snaps = trained(ntm_copy, cfg, args.seed, frame_steps(cfg, args.every), snapshotter(cfg, args.seed, args.every))
+    save_gif([render(s, out['updates'] * cfg.batch) for s in snaps], args.out, fps=args.fps)
+    return 0
+
+
+# >>> snippet: pictures (canonical: snippets/pictures.py; edit there, then run python3 bin/sync_snippets.py)
+def picture_args(doc, kind, default, extra=()):
+    """Parse the picture scripts' flags: --seed, --smoke and --outdir (kind 'viz') or --out (kind 'gif').
+
+    `extra` holds (flag, kwargs) pairs for a script's own options. Errors: one line, exit 2."""
+    import argparse
+    from pathlib import Path
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message):
+            self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+    p = _Parser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seed", type=int, default=0, help="master seed of the training run (default 0)")
+    p.add_argument("--smoke", action="store_true", help="short training run (the stub's SMOKE overrides)")
+    if kind == "viz":
+        p.add_argument("--outdir", type=Path, default=Path(default), help=f"where the PNGs go (default {default})")
+    else:
+        p.add_argument("--out", type=Path, default=Path(default), help=f"the GIF to write (default {default})")
+    for flag, kwargs in extra:
+        p.add_argument(flag, **kwargs)
+    args = p.parse_args()
+    if args.seed < 0:
+        p.error("--seed must be >= 0")
+    return args
+
+
+def trained(stub, cfg, seed, steps=(), snapshot=None):
+    """(train's result, [snapshot(step, state) at each of `steps`]) from one training run.
+
+    Both picture scripts call this with the same arguments, so the second one loads the run the
+    first one made: it is cached in the stub's folder under .cache/ (git-ignored), keyed by the
+    stub's source, the Config fingerprint, the seed, the steps, the source file that defines the
+    snapshot function and the values it closes over. A snapshot copies what it keeps (training
+    updates its arrays in place); one that returns None is dropped, so a snapshot may keep a
+    subset of `steps` that depends on the state (the step where training stops)."""
+    import hashlib, inspect, os, pickle
+    from pathlib import Path
+    steps = sorted(set(int(s) for s in steps))
+    parts = [Path(stub.__file__).read_bytes(), stub.config_fingerprint(cfg).encode(), str(seed).encode(),
+             repr(steps).encode()]
+    if snapshot is not None:
+        parts.append(Path(inspect.getsourcefile(snapshot)).read_bytes())
+        parts.append(pickle.dumps([c.cell_contents for c in snapshot.__closure__ or ()], protocol=4))
+    key = hashlib.sha256(b"\0".join(parts)).hexdigest()[:16]
+    path = Path(stub.__file__).resolve().parent / ".cache" / f"trained-{key}.pkl"
+    if path.is_file():
+        with open(path, "rb") as fh:
+            return pickle.load(fh)
+    wanted, snaps = set(steps), []
+
+    def callback(step, state):
+        if step in wanted:
+            snap = snapshot(step, state)
+            if snap is not None:
+                snaps.append(snap)
+
+    result = stub.train(cfg, seed, callback=callback if snapshot else None)
+    path.parent.mkdir(exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        pickle.dump((result, snaps), fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+    return result, snaps
+
+
+def fig_image(fig, dpi=100):
+    """A matplotlib figure as an RGB PIL image (the figure is closed)."""
+    import io
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=80)
+    fig.savefig(buf, format="png", dpi=dpi)
     plt.close(fig)
     buf.seek(0)
     return Image.open(buf).convert("RGB")
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--smoke", action="store_true", help="short training run (Config overridden by SMOKE)")
-    p.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "ntm_copy.gif")
-    p.add_argument("--fps", type=float, default=5.0)
-    p.add_argument("--every", type=int, default=0, help="snapshot every this many updates (default: Config.hist_every)")
-    args = p.parse_args(argv)
-    cfg = Config(**SMOKE) if args.smoke else Config()
-    every = args.every or cfg.hist_every
-    snaps = []
+def save_gif(frames, out, fps=6.0, hold_s=2.0, colors=64, durations=None, palette=None):
+    """Write RGB frames as a looping GIF, holding the last frame `hold_s` seconds; prints its size.
 
-    def callback(step, state):
-        stopping = step % cfg.hist_every == 0 and state["hist"]["test_bits"][-1] < cfg.stop_bits
-        if step % every == 0 or step == cfg.updates - 1 or stopping:
-            snaps.append(dict(seq=(step + 1) * cfg.batch, trace=trace(state["params"], cfg, cfg.max_len, args.seed),
-                              hist={k: list(v) for k, v in state["hist"].items()}))
-
-    out = train(cfg, args.seed, callback=callback)
-    frames = [render(s, out["updates"] * cfg.batch) for s in snaps]
-    frames += [frames[-1]] * int(2 * args.fps)
-    frames = [f.quantize(colors=64, method=Image.Quantize.MEDIANCUT) for f in frames]
-    frames[0].save(args.out, save_all=True, append_images=frames[1:], duration=int(1000 / args.fps), loop=0,
-                   optimize=True)
-    print(f"wrote {args.out} ({len(frames)} frames, {args.out.stat().st_size / 1e6:.2f} MB)")
-    return 0
+    `durations` (milliseconds, one per frame) replaces fps and the hold; `palette` (a "P" image) gives
+    every frame that one palette, undithered, instead of each frame its own `colors` colours."""
+    if durations is None:
+        frames = list(frames) + [frames[-1]] * int(hold_s * fps)
+        durations = int(1000 / fps)
+    if palette is None:
+        frames = [f.quantize(colors=colors, method=Image.Quantize.MEDIANCUT) for f in frames]
+    else:
+        frames = [f.quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
+    frames[0].save(out, save_all=True, append_images=frames[1:], duration=durations, loop=0, optimize=True)
+    print(f"wrote {out} ({len(frames)} frames, {out.stat().st_size / 1e6:.2f} MB)")
+# <<< snippet: pictures
 
 
 if __name__ == "__main__":

@@ -29,12 +29,18 @@ def trained(stub, cfg, seed, steps=(), snapshot=None):
 
     Both picture scripts call this with the same arguments, so the second one loads the run the
     first one made: it is cached in the stub's folder under .cache/ (git-ignored), keyed by the
-    stub's source, the Config fingerprint, the seed, the steps and the snapshot function's code."""
+    stub's source, the Config fingerprint, the seed, the steps, the source file that defines the
+    snapshot function and the values it closes over. A snapshot copies what it keeps (training
+    updates its arrays in place); one that returns None is dropped, so a snapshot may keep a
+    subset of `steps` that depends on the state (the step where training stops)."""
     import hashlib, inspect, os, pickle
     from pathlib import Path
     steps = sorted(set(int(s) for s in steps))
     parts = [Path(stub.__file__).read_bytes(), stub.config_fingerprint(cfg).encode(), str(seed).encode(),
-             repr(steps).encode(), inspect.getsource(snapshot).encode() if snapshot else b""]
+             repr(steps).encode()]
+    if snapshot is not None:
+        parts.append(Path(inspect.getsourcefile(snapshot)).read_bytes())
+        parts.append(pickle.dumps([c.cell_contents for c in snapshot.__closure__ or ()], protocol=4))
     key = hashlib.sha256(b"\0".join(parts)).hexdigest()[:16]
     path = Path(stub.__file__).resolve().parent / ".cache" / f"trained-{key}.pkl"
     if path.is_file():
@@ -44,7 +50,9 @@ def trained(stub, cfg, seed, steps=(), snapshot=None):
 
     def callback(step, state):
         if step in wanted:
-            snaps.append(snapshot(step, state))
+            snap = snapshot(step, state)
+            if snap is not None:
+                snaps.append(snap)
 
     result = stub.train(cfg, seed, callback=callback if snapshot else None)
     path.parent.mkdir(exist_ok=True)
@@ -65,10 +73,17 @@ def fig_image(fig, dpi=100):
     return Image.open(buf).convert("RGB")
 
 
-def save_gif(frames, out, fps=6.0, hold_s=2.0, colors=64):
-    """Write RGB frames as a looping GIF, holding the last frame `hold_s` seconds; prints its size."""
-    frames = list(frames) + [frames[-1]] * int(hold_s * fps)
-    frames = [f.quantize(colors=colors, method=Image.Quantize.MEDIANCUT) for f in frames]
-    frames[0].save(out, save_all=True, append_images=frames[1:], duration=int(1000 / fps), loop=0,
-                   optimize=True)
+def save_gif(frames, out, fps=6.0, hold_s=2.0, colors=64, durations=None, palette=None):
+    """Write RGB frames as a looping GIF, holding the last frame `hold_s` seconds; prints its size.
+
+    `durations` (milliseconds, one per frame) replaces fps and the hold; `palette` (a "P" image) gives
+    every frame that one palette, undithered, instead of each frame its own `colors` colours."""
+    if durations is None:
+        frames = list(frames) + [frames[-1]] * int(hold_s * fps)
+        durations = int(1000 / fps)
+    if palette is None:
+        frames = [f.quantize(colors=colors, method=Image.Quantize.MEDIANCUT) for f in frames]
+    else:
+        frames = [f.quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
+    frames[0].save(out, save_all=True, append_images=frames[1:], duration=durations, loop=0, optimize=True)
     print(f"wrote {out} ({len(frames)} frames, {out.stat().st_size / 1e6:.2f} MB)")

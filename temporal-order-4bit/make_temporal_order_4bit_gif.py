@@ -4,8 +4,6 @@ separating as the nets learn; beside it, every net's running training error.
     python3 make_temporal_order_4bit_gif.py --seed 0             # writes temporal_order_4bit.gif next to this script
     python3 make_temporal_order_4bit_gif.py --smoke --out /tmp/to3.gif
 """
-import argparse
-import io
 from pathlib import Path
 
 import matplotlib
@@ -15,10 +13,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from temporal_order_4bit import BLOCK_SIZE, BLOCKS, CLASS_NAMES, SLOTS, SMOKE, Config, test_set, train  # noqa: E402
-from visualize_temporal_order_4bit import CLASS_COLORS, trace  # noqa: E402
-
-N_SHOW = 48
+import temporal_order_4bit  # noqa: E402
+from temporal_order_4bit import BLOCK_SIZE, BLOCKS, CLASS_NAMES, SLOTS, SMOKE, Config  # noqa: E402
+from visualize_temporal_order_4bit import CLASS_COLORS, FRAMES, SMOKE_FRAMES, frame_steps, snapshotter  # noqa: E402
 
 
 def render(cfg, snap, total):
@@ -56,46 +53,112 @@ def render(cfg, snap, total):
     ax.grid(alpha=0.3)
     fig.suptitle(f"temporal order (6b), net 0 after {snap['seen']} training sequences", fontsize=9)
     fig.tight_layout()
+    return fig_image(fig, dpi=80)
+
+
+def main():
+    args = picture_args(__doc__, "gif", Path(__file__).resolve().parent / "temporal_order_4bit.gif", (
+        ("--fps", dict(type=float, default=5.0, help="frames per second (default 5)")),
+        ("--frames", dict(type=int, default=FRAMES, help=f"number of training snapshots (default {FRAMES})"))))
+    cfg = Config(**SMOKE) if args.smoke else Config()
+    frames = min(args.frames, SMOKE_FRAMES) if args.smoke else args.frames
+    out, snaps = trained(temporal_order_4bit, cfg, args.seed, frame_steps(cfg), snapshotter(cfg, args.seed, frames))
+    total = int(out["history"]["seqs"][-1])
+    save_gif([render(cfg, s, total) for s in snaps if s["seen"] <= total], args.out, fps=args.fps)
+    return 0
+
+
+# >>> snippet: pictures (canonical: snippets/pictures.py; edit there, then run python3 bin/sync_snippets.py)
+def picture_args(doc, kind, default, extra=()):
+    """Parse the picture scripts' flags: --seed, --smoke and --outdir (kind 'viz') or --out (kind 'gif').
+
+    `extra` holds (flag, kwargs) pairs for a script's own options. Errors: one line, exit 2."""
+    import argparse
+    from pathlib import Path
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message):
+            self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+    p = _Parser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seed", type=int, default=0, help="master seed of the training run (default 0)")
+    p.add_argument("--smoke", action="store_true", help="short training run (the stub's SMOKE overrides)")
+    if kind == "viz":
+        p.add_argument("--outdir", type=Path, default=Path(default), help=f"where the PNGs go (default {default})")
+    else:
+        p.add_argument("--out", type=Path, default=Path(default), help=f"the GIF to write (default {default})")
+    for flag, kwargs in extra:
+        p.add_argument(flag, **kwargs)
+    args = p.parse_args()
+    if args.seed < 0:
+        p.error("--seed must be >= 0")
+    return args
+
+
+def trained(stub, cfg, seed, steps=(), snapshot=None):
+    """(train's result, [snapshot(step, state) at each of `steps`]) from one training run.
+
+    Both picture scripts call this with the same arguments, so the second one loads the run the
+    first one made: it is cached in the stub's folder under .cache/ (git-ignored), keyed by the
+    stub's source, the Config fingerprint, the seed, the steps, the source file that defines the
+    snapshot function and the values it closes over. A snapshot copies what it keeps (training
+    updates its arrays in place); one that returns None is dropped, so a snapshot may keep a
+    subset of `steps` that depends on the state (the step where training stops)."""
+    import hashlib, inspect, os, pickle
+    from pathlib import Path
+    steps = sorted(set(int(s) for s in steps))
+    parts = [Path(stub.__file__).read_bytes(), stub.config_fingerprint(cfg).encode(), str(seed).encode(),
+             repr(steps).encode()]
+    if snapshot is not None:
+        parts.append(Path(inspect.getsourcefile(snapshot)).read_bytes())
+        parts.append(pickle.dumps([c.cell_contents for c in snapshot.__closure__ or ()], protocol=4))
+    key = hashlib.sha256(b"\0".join(parts)).hexdigest()[:16]
+    path = Path(stub.__file__).resolve().parent / ".cache" / f"trained-{key}.pkl"
+    if path.is_file():
+        with open(path, "rb") as fh:
+            return pickle.load(fh)
+    wanted, snaps = set(steps), []
+
+    def callback(step, state):
+        if step in wanted:
+            snap = snapshot(step, state)
+            if snap is not None:
+                snaps.append(snap)
+
+    result = stub.train(cfg, seed, callback=callback if snapshot else None)
+    path.parent.mkdir(exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        pickle.dump((result, snaps), fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+    return result, snaps
+
+
+def fig_image(fig, dpi=100):
+    """A matplotlib figure as an RGB PIL image (the figure is closed)."""
+    import io
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=80)
+    fig.savefig(buf, format="png", dpi=dpi)
     plt.close(fig)
     buf.seek(0)
     return Image.open(buf).convert("RGB")
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--smoke", action="store_true", help="short training run (Config overridden by SMOKE)")
-    p.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "temporal_order_4bit.gif")
-    p.add_argument("--fps", type=float, default=5.0)
-    p.add_argument("--frames", type=int, default=36, help="number of training snapshots")
-    args = p.parse_args(argv)
-    cfg = Config(**SMOKE) if args.smoke else Config()
-    if args.smoke:
-        args.frames = min(args.frames, 4)
-    test = test_set(cfg, args.seed)
-    idx = list(range(min(N_SHOW, test[2].shape[1])))
-    every = max(cfg.batch, cfg.max_seqs // args.frames // cfg.batch * cfg.batch)
-    snaps = []
+def save_gif(frames, out, fps=6.0, hold_s=2.0, colors=64, durations=None, palette=None):
+    """Write RGB frames as a looping GIF, holding the last frame `hold_s` seconds; prints its size.
 
-    def snap(seen, state):
-        snaps.append(dict(seen=seen, trace=trace(cfg, state["P"], test, idx),
-                          hist={k: list(v) for k, v in state["hist"].items()}))
-
-    def callback(seen, state):
-        if seen % every < cfg.batch or state["stop"][0] == seen:
-            snap(seen, state)
-
-    out = train(cfg, args.seed, callback=callback)
-    total = int(out["history"]["seqs"][-1])
-    frames = [render(cfg, s, total) for s in snaps if s["seen"] <= total]
-    frames += [frames[-1]] * int(2 * args.fps)   # hold the final frame
-    frames = [f.quantize(colors=64, method=Image.Quantize.MEDIANCUT) for f in frames]
-    frames[0].save(args.out, save_all=True, append_images=frames[1:], duration=int(1000 / args.fps), loop=0,
-                   optimize=True)
-    print(f"wrote {args.out} ({len(frames)} frames, {args.out.stat().st_size / 1e6:.2f} MB)")
-    return 0
+    `durations` (milliseconds, one per frame) replaces fps and the hold; `palette` (a "P" image) gives
+    every frame that one palette, undithered, instead of each frame its own `colors` colours."""
+    if durations is None:
+        frames = list(frames) + [frames[-1]] * int(hold_s * fps)
+        durations = int(1000 / fps)
+    if palette is None:
+        frames = [f.quantize(colors=colors, method=Image.Quantize.MEDIANCUT) for f in frames]
+    else:
+        frames = [f.quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
+    frames[0].save(out, save_all=True, append_images=frames[1:], duration=durations, loop=0, optimize=True)
+    print(f"wrote {out} ({len(frames)} frames, {out.stat().st_size / 1e6:.2f} MB)")
+# <<< snippet: pictures
 
 
 if __name__ == "__main__":
