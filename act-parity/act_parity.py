@@ -25,10 +25,10 @@ META = dict(
     title="parity with Adaptive Computation Time: a tanh RNN that learns how long to ponder",
     paper="Graves 2016, Adaptive Computation Time for Recurrent Neural Networks (arXiv:1603.08983)",
     year=2016,
-    status="partial",
-    claim=("ACT lets a 128-unit tanh RNN learn parity that it cannot learn in one step: width 12, seed 0, "
-           "98.7% test accuracy at ponder 3.5 (4/5 seeds >= 95%) against 55.4% without ACT; large tau "
-           "collapses the ponder to one step and the error to chance; the paper's width 64 was not reached"),
+    claim=("ACT lets a 128-unit tanh RNN learn parity that it cannot learn in one step: at width 12, 4/5 seeds reach "
+           ">= 95% test accuracy in 5000 updates (median 97.3%, range 65.3-99.9%; the failing seed stays at 71.6% with twice the updates) "
+           "against 55.4% without ACT; at width 16 one seed reaches 97.4%; the paper's width 64 was not reached"),
+    figure=dict(args="--seeds 0-4", metric="test_acc"),
     gradcheck=True,
 )
 CLAIMS = [
@@ -36,7 +36,13 @@ CLAIMS = [
          paper="< 5% error at width 64 (tau <= 0.03)", published="—"),
     dict(tier="headline", args="--seed 0 --no-act", metric="test_acc", claim="<= 0.65",
          paper="about 40% error without ACT (width 64)", published="—"),
-    dict(tier="seeds", args="--seeds 0-4", metric="solved_seeds", claim=">= 3/5", paper="—", published="—"),
+    dict(tier="seeds", args="--seeds 0-4", metric="solved_seeds", claim=">= 3/5",
+         paper="< 5% error for tau <= 0.03 (width 64)", published="—"),
+    dict(tier="seeds", args="--seeds 0-4", metric="median_test_acc", claim=">= 0.95", kind="paper", reduced=True,
+         paper="< 5% error at width 64 for tau <= 0.03; here width 12, 5000 updates, tau 1e-3, 5 seeds",
+         published="—"),
+    dict(tier="seeds", args="--seeds 0-4", metric="min_test_acc", claim=">= 0.6", paper="—", published="—"),
+    dict(tier="seeds", args="--seeds 0-4", metric="max_test_acc", claim=">= 0.95", paper="—", published="—"),
     dict(tier="seeds", args="--seed 0 --no-act --steps 15000", metric="test_acc", claim="< 0.95",
          paper="about 40% error without ACT (width 64)", published="—"),
     dict(tier="seeds", args="--seed 0 --tau 0.1", metric="inner_steps", claim="<= 1.05",
@@ -44,8 +50,9 @@ CLAIMS = [
     dict(tier="seeds", args="--seed 0 --tau 0.1", metric="test_err", claim=">= 0.3",
          paper="error rises at large tau", published="—"),
     dict(tier="seeds", args="--seed 0 --tau 0.01", metric="test_err", claim="<= 0.2", paper="—", published="—"),
-    dict(tier="long", args="--seed 0 --width 16 --steps 10000", metric="test_acc", claim=">= 0.9",
-         paper="< 5% error at width 64", published="—"),
+    dict(tier="long", args="--seed 0 --width 16 --steps 10000", metric="test_acc", claim=">= 0.95", kind="paper",
+         reduced=True, paper="< 5% error at width 64 for tau <= 0.03; here width 16, 10000 updates, tau 1e-3, one seed",
+         published="—"),
     dict(tier="long", args="--seed 0 --width 16 --steps 10000", metric="ponder_k_corr", claim=">= 0.5",
          paper="ponder grows with the number of non-zero entries", published="—"),
     dict(tier="long", args="--seed 0 --width 16 --steps 10000 --train-max-nonzero 8 --test-min-nonzero 9",
@@ -54,7 +61,6 @@ CLAIMS = [
          metric="test_acc", claim="< 0.95", paper="PonderNet (2021): ACT at chance on 96-wide, 1-48 / 49-96",
          published="—"),
 ]
-TAU_SWEEP = (1e-3, 3e-3, 1e-2, 3e-2, 1e-1)  # the time penalties of visualize_act_parity's sweep
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,8 @@ class Config:
 
 
 SMOKE = dict(width=8, hidden=32, steps=120, batch=32, n_test=200, eval_every=40, log_every=40)
+STREAMS = ("init", "data", "eval", "eval_in", "probe")  # every random stream of a seed, named once (probe: gradcheck only)
+TAU_SWEEP = (1e-3, 3e-3, 1e-2, 3e-2, 1e-1)  # the time penalties of visualize_act_parity's sweep
 
 
 # ----------------------------------------------------------------------------- task
@@ -251,13 +259,13 @@ def loss_and_grads(P, x, y, cfg):
 
 def test_set(cfg, seed):
     """The fixed test vectors of `evaluate`: x, y, k (from the seed's `eval` stream)."""
-    rng = rng_streams(seed, ("init", "data", "eval"))["eval"]
+    rng = rng_streams(seed, STREAMS)["eval"]
     return sample_parity(rng, cfg.n_test, cfg.width, cfg.test_min_nonzero, cfg.width)
 
 
 def in_range_set(cfg, seed):
     """Fresh vectors from the training range (1..train_max_nonzero non-zero entries), for the extrapolation split."""
-    rng = rng_streams(seed, ("init", "data", "eval", "eval_in"))["eval_in"]
+    rng = rng_streams(seed, STREAMS)["eval_in"]
     return sample_parity(rng, cfg.n_test, cfg.width, 1, cfg.train_max_nonzero or cfg.width)
 
 
@@ -276,7 +284,7 @@ def predict(P, x, cfg, chunk=1000):
 
 def train(cfg, seed, callback=None):
     """Adam on fresh minibatches; returns dict(P, history).  callback(step, state) after every update."""
-    rngs = rng_streams(seed, ("init", "data", "eval"))
+    rngs = rng_streams(seed, STREAMS)
     P = init_params(rngs["init"], cfg, dtype=np.float32)      # float32 for speed; the gradient check uses float64
     opt = Adam(P, lr=cfg.lr)
     test = test_set(cfg, seed)
@@ -344,7 +352,7 @@ def gradcheck(cfg, seed) -> dict:
     """Central differences vs the hand-written backward pass, float64, on a small net where some
     vectors halt by threshold after several steps and others hit the max-ponder limit M."""
     small = Config(width=6, hidden=5, batch=9, tau=0.05, max_ponder=6, halt_bias=-1.0, eps=cfg.eps)
-    rngs = rng_streams(seed, ("init", "data", "probe"))
+    rngs = rng_streams(seed, STREAMS)
     P = init_params(rngs["init"], small)
     P["wh"] *= 3.0
     x, y, _ = sample_parity(rngs["data"], small.batch, small.width, 1, small.width)

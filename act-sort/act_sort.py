@@ -8,14 +8,14 @@ learned number of inner steps with ACT (a sigmoidal halting unit per inner step,
 summed halting probabilities reach 1 - eps, the cell and hidden state the halting-weighted mean of
 the inner states, a ponder cost tau * (N + R) per step on the loss, a first-step flag, the limit M).
 The paper finds ACT lowers the sequence error from about 12% to about 6% (2-15 numbers, 512 cells).
-Here, at 2-5 numbers with 64 cells, ACT and the same LSTM allowed one step per input end level
-(86.1% and 85.2% of test sequences fully sorted, seed 0), so that gain is not reproduced at the
-sizes we can afford. Everything, including the halting gradient through the remainder R and the
-LSTM's backward pass, is hand-written numpy, trained by Adam.
+Here, at 2-5 numbers with 64 cells and the paper's batch of 16 (2000 updates), ACT sorts a median
+74.5% of test sequences over seeds 0-4 (71.3-77.5%), far from the paper's 6% error, and no better
+than the same LSTM allowed one step per input.  Everything, including the halting gradient through the
+remainder R and the LSTM's backward pass, is hand-written numpy, trained by Adam.
 
 Run:  python3 act_sort.py --seed 0                   (headline: 2-5 numbers, 64 cells, ACT)
       python3 act_sort.py --seed 0 --no-act          (the same LSTM with one step per input)
-      python3 act_sort.py --seed 0 --max-len 15 --hidden 128 --steps 2500  (long tier: the paper's 2-15 numbers)
+      python3 act_sort.py --seed 0 --max-len 15 --hidden 128 --steps 2500  (the paper's 2-15 numbers, 128 cells)
 """
 import sys
 from dataclasses import dataclass, field
@@ -27,37 +27,31 @@ META = dict(
     title="sorting with Adaptive Computation Time: an LSTM that learns how long to ponder each number",
     paper="Graves 2016, Adaptive Computation Time for Recurrent Neural Networks (arXiv:1603.08983)",
     year=2016,
-    status="not reproduced",
-    claim=("ACT does not beat the plain LSTM at the sizes we can afford: 2-5 numbers, 64 cells, seed 0: ACT sorts "
-           "86.1% of test sequences at 2.7 inner steps per step, one step per input 85.2%; at the paper's 2-15 "
-           "numbers with 128 cells both stay far from its 6-12% error after 2500 updates"),
+    claim=("at 2-5 numbers, 64 cells and the paper's batch of 16 (2000 updates) ACT sorts a median 74.5% of test "
+           "sequences over seeds 0-4 (71.3-77.5%; 0/5 seeds within the paper's 6% error) against 77.2% for the same "
+           "LSTM with one step per input, which leads on 4 of 5 seeds: the paper's gain from ACT is not reproduced"),
+    figure=dict(args="--seeds 0-4", metric="seq_err"),
     gradcheck=True,
 )
 CLAIMS = [
-    dict(tier="headline", args="--seed 0", metric="seq_acc", claim=">= 0.85",
+    dict(tier="headline", args="--seed 0", metric="seq_acc", claim=">= 0.73", paper="—", published="—"),
+    dict(tier="headline", args="--seed 0", metric="inner_steps", claim=">= 2.0", paper="—", published="—"),
+    dict(tier="headline", args="--seed 0 --no-act", metric="seq_acc", claim=">= 0.77",
+         paper="about 12% sequence error without ACT (2-15 numbers, 512 cells)", published="—"),
+    dict(tier="seeds", args="--seeds 0-4", metric="solved_seeds", claim="<= 2/5",
          paper="about 6% sequence error with ACT at the best tau (2-15 numbers, 512 cells)", published="—"),
-    dict(tier="headline", args="--seed 0", metric="inner_steps", claim=">= 2.5",
-         paper="about 9 times the computation of the no-ACT net at the best tau", published="—"),
-    dict(tier="headline", args="--seed 0 --no-act", metric="seq_acc", claim=">= 0.85",
-         paper="about 12% sequence error without ACT (2-15 numbers)", published="—"),
-    dict(tier="seeds", args="--seeds 0-4", metric="mean_seq_acc", claim=">= 0.83",
-         paper="about 6% sequence error with ACT (2-15 numbers, 512 cells)", published="—"),
-    dict(tier="seeds", args="--seeds 0-4 --no-act", metric="mean_seq_acc", claim=">= 0.84",
+    dict(tier="seeds", args="--seeds 0-4", metric="median_seq_err", claim="<= 0.06", kind="paper", reduced=True,
+         paper="about 6% sequence error with ACT against about 12% without (2-15 numbers, 512 cells, best tau); "
+               "here 2-5 numbers, 64 cells, tau 1e-3, 2000 updates of 16, 5 seeds", published="—"),
+    dict(tier="seeds", args="--seeds 0-4", metric="q1_seq_err", claim=">= 0.15", paper="—", published="—"),
+    dict(tier="seeds", args="--seeds 0-4", metric="q3_seq_err", claim="<= 0.35", paper="—", published="—"),
+    dict(tier="seeds", args="--seeds 0-4 --no-act", metric="median_seq_err", claim="<= 0.3",
          paper="about 12% sequence error without ACT (2-15 numbers)", published="—"),
     dict(tier="seeds", args="--seed 0 --tau 0.1", metric="ponder", claim="<= 2.05",
          paper="ponder falls towards its minimum (one step) at large tau", published="—"),
-    dict(tier="seeds", args="--seed 0 --tau 0.1", metric="seq_acc", claim=">= 0.85",
+    dict(tier="seeds", args="--seed 0 --tau 0.1", metric="seq_acc", claim=">= 0.75",
          paper="error rises at large tau", published="—"),
-    dict(tier="long", args="--seed 0 --max-len 15 --hidden 128 --steps 2500", metric="index_acc", claim=">= 0.5",
-         paper="about 6% sequence error with ACT (512 cells)", published="—"),
-    dict(tier="long", args="--seed 0 --max-len 15 --hidden 128 --steps 2500", metric="inner_steps", claim=">= 2.0",
-         paper="about 9 times the computation of the no-ACT net", published="—"),
-    dict(tier="long", args="--seed 0 --max-len 15 --hidden 128 --steps 2500 --no-act", metric="index_acc",
-         claim=">= 0.6", paper="about 12% sequence error without ACT (512 cells)", published="—"),
-    dict(tier="long", args="--seed 0 --max-len 15 --hidden 128 --steps 2500 --no-act", metric="seq_acc",
-         claim=">= 0.3", paper="about 12% sequence error without ACT (512 cells)", published="—"),
 ]
-TAU_SWEEP = (1e-3, 1e-2, 1e-1)  # the time penalties of visualize_act_sort's sweep
 
 
 @dataclass(frozen=True)
@@ -70,7 +64,7 @@ class Config:
     eps: float = 0.01  # halt at the first inner step where the summed halting probabilities reach 1 - eps
     max_ponder: int = 100  # M: the most inner steps per input step (100, as we read the paper)
     halt_bias: float = 1.0  # initial bias of the halting unit (1, as we read the paper)
-    batch: int = 64  # sequences per Adam update
+    batch: int = 16  # sequences per Adam update (the paper: 16)
     lr: float = 3e-3  # Adam learning rate
     steps: int = 2000  # Adam updates
     clip: float = 10.0  # global gradient-norm clip per update (0 = off)
@@ -91,6 +85,8 @@ class Config:
 
 
 SMOKE = dict(max_len=4, hidden=16, steps=40, batch=16, n_test=100, eval_every=20, log_every=20)
+STREAMS = ("init", "data", "eval", "probe")  # every random stream of a seed, named once (probe: gradcheck only)
+TAU_SWEEP = (1e-3, 1e-2, 1e-1)  # the time penalties of visualize_act_sort's sweep
 
 
 # ----------------------------------------------------------------------------- task
@@ -309,7 +305,7 @@ def loss_and_grads(P, X, Y, T, cfg):
 
 def test_set(cfg, seed, n=None):
     """The fixed test sequences of `evaluate`: X, Y, T (from the seed's `eval` stream)."""
-    rng = rng_streams(seed, ("init", "data", "eval"))["eval"]
+    rng = rng_streams(seed, STREAMS)["eval"]
     return sample_sort(rng, n or cfg.n_test, cfg.max_len, cfg.min_len)
 
 
@@ -360,7 +356,7 @@ def evaluate(cfg, P, test):
 
 def train(cfg, seed, callback=None):
     """Adam on fresh minibatches; returns dict(P, history).  callback(step, state) after every update."""
-    rngs = rng_streams(seed, ("init", "data", "eval"))
+    rngs = rng_streams(seed, STREAMS)
     P = init_params(rngs["init"], cfg, dtype=np.float32)   # float32 for speed; the gradient check uses float64
     opt = Adam(P, lr=cfg.lr)
     test = test_set(cfg, seed, n=min(500, cfg.n_test))
@@ -400,7 +396,7 @@ def gradcheck(cfg, seed) -> dict:
     """Central differences vs the hand-written backward pass, float64, on a small net where some steps
     halt by threshold after several inner steps and others hit the max-ponder limit M."""
     small = Config(max_len=4, hidden=5, batch=7, tau=0.05, max_ponder=5, halt_bias=-0.5, eps=cfg.eps)
-    rngs = rng_streams(seed, ("init", "data", "probe"))
+    rngs = rng_streams(seed, STREAMS)
     P = init_params(rngs["init"], small)
     P["wh"] *= 3.0
     X, Y, T = sample_sort(rngs["data"], small.batch, small.max_len, small.min_len)
@@ -408,18 +404,18 @@ def gradcheck(cfg, seed) -> dict:
     Ns = np.concatenate([a["N"] for a in acts])
     assert (Ns == small.max_ponder).any() and ((Ns > 1) & (Ns < small.max_ponder)).any(), np.bincount(Ns)
     errors = {}
-    for k, e in numeric_gradcheck(lambda: loss_and_grads(P, X, Y, T, small)[0], P, g, rngs["probe"]).items():
+    for k, e in numeric_gradcheck(lambda: loss_and_grads(P, X, Y, T, small)[0], P, g, rngs["probe"], eps=3e-5).items():
         errors[f"act_loss.{k}"] = e
     # the ponder cost alone (no task loss): its gradient reaches the weights only through the remainders R
     pond = dataclasses.replace(small, tau=1.0)
     Ynone = np.full_like(Y, -1)
     _, gp, _ = loss_and_grads(P, X, Ynone, T, pond)
-    for k, e in numeric_gradcheck(lambda: loss_and_grads(P, X, Ynone, T, pond)[0], P, gp, rngs["probe"]).items():
+    for k, e in numeric_gradcheck(lambda: loss_and_grads(P, X, Ynone, T, pond)[0], P, gp, rngs["probe"], eps=3e-5).items():
         if k not in ("Wy", "by"):
             errors[f"ponder_cost.{k}"] = e
     nog = dataclasses.replace(small, act=False)
     _, g3, _ = loss_and_grads(P, X, Y, T, nog)
-    for k, e in numeric_gradcheck(lambda: loss_and_grads(P, X, Y, T, nog)[0], P, g3, rngs["probe"]).items():
+    for k, e in numeric_gradcheck(lambda: loss_and_grads(P, X, Y, T, nog)[0], P, g3, rngs["probe"], eps=3e-5).items():
         if k not in ("wh", "bh"):                       # no halting unit without ACT
             errors[f"no_act_loss.{k}"] = e
     return errors

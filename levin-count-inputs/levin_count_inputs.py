@@ -29,16 +29,17 @@ META = dict(
     paper="Schmidhuber 1997, Discovering neural nets with low Kolmogorov complexity and high "
           "generalization capability (Neural Networks 10(5); ICML 1995)",
     year=1997,
-    status="reproduced",
-    claim=("Levin search over the paper's 13-instruction weight-writing language finds the 4-token program "
-           "WriteWeight(0); Jump(0) (all weights = its own first token, 1) in phase 19 after 7,218 programs "
-           "(104,211 without early exits); exact on all 161,697 held-out inputs; 30/30 random training sets; "
-           "gradient descent on the same 3 examples: 0.05% exact"),
+    claim=("Levin search over the paper's 13-instruction weight-writing language finds, on the paper's 3 "
+           "training inputs, the 4-token program WriteWeight(0); Jump(0) (all weights = its own first token, 1) "
+           "in phase 19 after 7,218 programs (104,211 without early exits), exact on all 161,697 held-out inputs, "
+           "as the paper states; on 30/30 random training sets of 3 inputs the first fit is exact too; gradient "
+           "descent on the same 3 examples: 0.05% exact"),
+    figure=dict(args="--seeds 0-29 --train-set random", metric="programs_tested"),
     gradcheck=True,
 )
 CLAIMS = [
-    dict(tier="headline", args="--seed 0", metric="test_acc", claim=">= 1.0",
-         paper="perfect generalisation on 161,697 test inputs", published="200/200 (popcount program, not weights)"),
+    dict(tier="headline", args="--seed 0", metric="test_acc", claim=">= 1.0", kind="paper",
+         paper="the solution found generalises perfectly to all 161,697 test inputs", published="200/200 (popcount program, not weights)"),
     dict(tier="headline", args="--seed 0", metric="program_tokens", claim="<= 4",
          paper="short program, logical depth < 400 steps", published="5 instructions (stack DSL)"),
     dict(tier="headline", args="--seed 0", metric="programs_tested", claim="<= 7218", paper="—",
@@ -49,8 +50,20 @@ CLAIMS = [
          published="—"),
     dict(tier="headline", args="--seed 0", metric="gd_test_acc", claim="<= 0.001", paper="fails (not measured)",
          published="not run"),
-    dict(tier="headline", args="--seeds 0-29 --train-set random", metric="solved_seeds", claim=">= 30/30",
+    dict(tier="headline", args="--seeds 0-29 --train-set random", metric="solved_seeds", claim=">= 27/30",
          paper="similar for other training sets", published="5/5 (same program)"),
+    dict(tier="headline", args="--seeds 0-29 --train-set random", metric="median_test_acc", claim=">= 1.0",
+         paper="—", published="—"),
+    dict(tier="headline", args="--seeds 0-29 --train-set random", metric="min_test_acc", claim=">= 0.99",
+         paper="—", published="—"),
+    dict(tier="headline", args="--seeds 0-29 --train-set random", metric="median_programs_tested",
+         claim="<= 20000", paper="—", published="—"),
+    dict(tier="headline", args="--seeds 0-29 --train-set random", metric="q1_programs_tested",
+         claim="<= 8000", paper="—", published="—"),
+    dict(tier="headline", args="--seeds 0-29 --train-set random", metric="q3_programs_tested",
+         claim="<= 12000", paper="—", published="—"),
+    dict(tier="headline", args="--seed 0", metric="fits_general_share", claim=">= 0.99", paper="—",
+         published="—"),
 ]
 
 
@@ -85,6 +98,7 @@ class Config:
 
 
 SMOKE = dict(n_inputs=20, gd_steps=200)
+STREAMS = ("data", "init", "probe", "w")  # every random stream: random training sets, GD init; the gradient check's last two
 
 
 # ----------------------------------------------------------------------------------------------
@@ -112,7 +126,7 @@ def make_task(cfg, seed):
     if cfg.train_set == "paper" and cfg.n_inputs == 100:
         train = np.array(PAPER_TRAIN, dtype=np.int64)
     else:  # three distinct three-hot inputs drawn by seed (also the smoke run's small n)
-        rng = rng_streams(seed, ("data", "init"))["data"]
+        rng = rng_streams(seed, STREAMS)["data"]
         train = everything[np.sort(rng.choice(len(everything), size=3, replace=False))]
     code = lambda t: (t[:, 0] * cfg.n_inputs + t[:, 1]) * cfg.n_inputs + t[:, 2]  # noqa: E731
     test = everything[~np.isin(code(everything), code(train))]
@@ -685,7 +699,7 @@ def loss_and_grads(params, X, y):
 
 def train_gd(cfg, seed, task):
     """Full-batch gradient descent on the 3 training examples; returns the weights and the loss curve."""
-    rng = rng_streams(seed, ("data", "init"))["init"]
+    rng = rng_streams(seed, STREAMS)["init"]
     params = dict(w=cfg.gd_init * rng.standard_normal(cfg.n_inputs))
     X, y = dense(task["train"], cfg.n_inputs), task["train_y"].astype(float)
     curve = []
@@ -755,14 +769,42 @@ def evaluate(cfg, out):
     return m
 
 
+def census(cfg, out):
+    """Every fit of the final phase, weighted by its prior: the statistic of the paper's sampled search.
+
+    The paper samples programs from the prior P(p), each run under a time limit, and reports which
+    share of the fits it met generalise.  A sampled fit is a fitting program drawn with probability
+    proportional to P(p); our final phase holds every program that fits within its budget
+    2^phase * P(p), so the prior-weighted share of its fits that are exact on all held-out inputs is
+    what such sampling converges to.  Each fit is re-run alone to read its 100 weights.
+    """
+    task, s = out["task"], out["searcher"]
+    prior, exact, cache = [], [], {}
+    for f in s.fits:                     # the search stops after the first phase with a fit: all are final-phase fits
+        st, status, _ = run_program(f["tokens"], cfg, budget=f["budget"])
+        assert status == f["status"] and st["steps"] == f["steps"], "re-run disagrees with the search"
+        w = tuple(st["w"])
+        if w not in cache:
+            wv = np.array(w, dtype=np.int64)
+            cache[w] = bool(np.all(unit_output(wv, task["test"]) == task["test_y"]))
+        prior.append(1.0 / f["D"])
+        exact.append(cache[w])
+    prior, exact = np.array(prior), np.array(exact, dtype=bool)
+    n = len(prior)
+    return dict(fits_final=n, fits_general=int(exact.sum()), fits_weights=len(cache),
+                fits_general_frac=float(exact.mean()) if n else float("nan"),
+                fits_general_share=float(prior[exact].sum() / prior.sum()) if n else float("nan"))
+
+
 def run(cfg, seed) -> dict:
-    return evaluate(cfg, train(cfg, seed))
+    out = train(cfg, seed)
+    return {**evaluate(cfg, out), **census(cfg, out)}
 
 
 def gradcheck(cfg, seed) -> dict:
     """Central differences vs the hand-written gradient of the GD contrast (float64, random weights)."""
     task = make_task(cfg, seed)
-    rngs = rng_streams(seed, ("probe", "w"))
+    rngs = rng_streams(seed, STREAMS)
     X, y = dense(task["train"], cfg.n_inputs), task["train_y"].astype(float)
     params = dict(w=rngs["w"].standard_normal(cfg.n_inputs))
     _, g = loss_and_grads(params, X, y)

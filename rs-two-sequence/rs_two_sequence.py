@@ -24,11 +24,12 @@ META = dict(
     title="random weight guessing solves the 2-sequence (latch) problem over 500-600 steps",
     paper="Hochreiter & Schmidhuber 1996, LSTM can solve hard long time lag problems (NIPS 9)",
     year=1996,
-    status="reproduced",
     claim=("Guessing the 8 weights of a 1-hidden-unit fully recurrent net (tanh hidden, logistic output) "
-           "i.i.d. from [-100, 100] classifies all 100 training sequences of 500-600 steps after a median "
-           "836 guesses (quartiles 266-1737, mean 1049; paper: mean 718) in 30/30 searches; the found nets "
-           "classify 99.7% of held-out sequences"),
+           "i.i.d. from [-100, 100] classifies all 100 training sequences of 500-600 steps in all 300 searches "
+           "of seeds 0-9 (30 each); the mean guesses per seed have median 905 (IQR 773-1018), and the mean "
+           "over all 300 searches is 890 against the paper's 718 (not met); the found nets classify 99.7% of "
+           "held-out sequences (seed 0)"),
+    figure=dict(args="--seeds 0-9", metric="trials_mean"),
     gradcheck=False,
 )
 CLAIMS = [
@@ -39,6 +40,12 @@ CLAIMS = [
     dict(tier="headline", args="--seed 0", metric="trials_mean", claim="<= 1100", paper="718", published="222"),
     dict(tier="headline", args="--seed 0", metric="test_acc_mean", claim=">= 0.99", paper="—",
          published="100% (300/300)"),
+    dict(tier="seeds", args="--seeds 0-9", metric="solved_seeds", claim=">= 9/10", paper="—", published="—"),
+    dict(tier="seeds", args="--seeds 0-9", metric="median_trials_mean", claim="<= 1100", paper="—", published="—"),
+    dict(tier="seeds", args="--seeds 0-9", metric="q1_trials_mean", claim="<= 950", paper="—", published="—"),
+    dict(tier="seeds", args="--seeds 0-9", metric="q3_trials_mean", claim="<= 1250", paper="—", published="—"),
+    dict(tier="seeds", args="--seeds 0-9", metric="mean_trials_mean", claim="<= 718", kind="paper",
+         paper="mean 718 trials (A1, 500-600 steps; the number of searches is not stated)", published="—"),
     dict(tier="seeds", args="--seed 0 --order sync", metric="trials_median", claim="<= 1200", paper="—",
          published="—"),
     dict(tier="long", args="--seed 0 --hidden-act logistic --searches 10", metric="trials_median",
@@ -76,6 +83,8 @@ class Config:
                 raise ValueError(f"{name} must be positive")
         if self.len_max < self.len_min:
             raise ValueError("len_max must be >= len_min")
+        if self.searches > MAX_SEARCHES:
+            raise ValueError(f"searches must be <= {MAX_SEARCHES} (run more seeds instead)")
         if self.n_train % 2 or self.n_test % 2:
             raise ValueError("n_train and n_test must be even (half per class)")
         if self.w_range <= 0 or self.noise_var < 0 or not 0 < self.tol <= 1:
@@ -83,6 +92,19 @@ class Config:
 
 
 SMOKE = dict(searches=3, len_min=100, len_max=120, max_trials=20000)
+# every random stream, named once: search j (j < MAX_SEARCHES) draws its training set, its guesses
+# and its test set from its own three streams (index 3j, 3j + 1, 3j + 2).  More searches: more seeds.
+MAX_SEARCHES = 30
+STREAMS = ("train0", "guess0", "test0", "train1", "guess1", "test1", "train2", "guess2", "test2", "train3",
+           "guess3", "test3", "train4", "guess4", "test4", "train5", "guess5", "test5", "train6", "guess6",
+           "test6", "train7", "guess7", "test7", "train8", "guess8", "test8", "train9", "guess9", "test9",
+           "train10", "guess10", "test10", "train11", "guess11", "test11", "train12", "guess12", "test12",
+           "train13", "guess13", "test13", "train14", "guess14", "test14", "train15", "guess15", "test15",
+           "train16", "guess16", "test16", "train17", "guess17", "test17", "train18", "guess18", "test18",
+           "train19", "guess19", "test19", "train20", "guess20", "test20", "train21", "guess21", "test21",
+           "train22", "guess22", "test22", "train23", "guess23", "test23", "train24", "guess24", "test24",
+           "train25", "guess25", "test25", "train26", "guess26", "test26", "train27", "guess27", "test27",
+           "train28", "guess28", "test28", "train29", "guess29", "test29")
 
 
 # ----------------------------------------------------------------------------- task
@@ -234,8 +256,7 @@ def train(cfg, seed, callback=None):
 
     Each result: trials, W (None when the search gave up), train and test data."""
     import time as _time
-    names = [s for j in range(cfg.searches) for s in stream_names(j)]
-    rngs = rng_streams(seed, names)
+    rngs = rng_streams(seed, STREAMS)
     mask = connection_mask(cfg)
     results, total, t0, c0 = [], 0, _time.perf_counter(), _time.process_time()
     for j in range(cfg.searches):
@@ -257,20 +278,33 @@ def train(cfg, seed, callback=None):
 def evaluate(cfg, out) -> dict:
     """Trial statistics over the searches, and the found nets on their held-out test sequences."""
     res = out["results"]
-    trials = np.array([r["trials"] for r in res], dtype=float)
+    # a search that gave up never reached the criterion: its count is unknown (NaN, sorted above every
+    # number), so the mean and the max are NaN and a quantile that touches it is NaN
+    trials = np.array([r["trials"] if r["W"] is not None else np.nan for r in res], dtype=float)
     found = [r for r in res if r["W"] is not None]
     test_acc = np.array([n_correct(r["W"][None], r["test"], cfg)[0] / cfg.n_test for r in found])
-    q1, med, q3 = np.percentile(trials, [25, 50, 75])
+    q1, med, q3 = (quantile_never(trials, q) for q in (0.25, 0.5, 0.75))
     return dict(
         searches_solved=len(found),
         trials_median=float(med), trials_q1=float(q1), trials_q3=float(q3),
-        trials_mean=float(trials.mean()), trials_min=float(trials.min()), trials_max=float(trials.max()),
+        trials_mean=float(trials.mean()), trials_min=float(np.sort(trials)[0]), trials_max=float(trials.max()),
         test_acc_mean=float(test_acc.mean()) if found else 0.0,
         test_acc_min=float(test_acc.min()) if found else 0.0,
         test_perfect=int(np.sum(test_acc == 1.0)),
         free_params=int(out["mask"].sum()),
         guesses_total=int(out["guesses"]),
     )
+
+
+def quantile_never(x, q):
+    """np.percentile's linear interpolation, with NaN ("never") sorted above every number: NaN when
+    the interpolation touches a NaN."""
+    x = np.sort(x)                      # NaNs last
+    pos = q * (len(x) - 1)
+    lo, hi = int(np.floor(pos)), int(np.ceil(pos))
+    if np.isnan(x[hi]):
+        return float("nan")
+    return float(x[lo] + (x[hi] - x[lo]) * (pos - lo))
 
 
 def run(cfg, seed) -> dict:
