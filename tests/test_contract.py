@@ -167,9 +167,10 @@ def test_contract_streams_declared_once(slug):
     tree = ast.parse(files_of(slug)["stub"].read_text())
     declared = [n for n in tree.body if isinstance(n, ast.Assign) and len(n.targets) == 1
                 and getattr(n.targets[0], "id", None) == "STREAMS"]
-    assert declared and isinstance(declared[0].value, ast.Tuple), f"{slug}: declare STREAMS = (...) once"
-    names = [e.value for e in declared[0].value.elts]
-    assert all(isinstance(n, str) for n in names) and len(set(names)) == len(names), f"{slug}: STREAMS {names}"
+    assert len(declared) == 1, f"{slug}: declare STREAMS = (...) once, at module level"
+    names = catalog.load_stub(slug).STREAMS
+    assert isinstance(names, tuple) and all(isinstance(n, str) for n in names) and len(set(names)) == len(names), \
+        f"{slug}: STREAMS must be a tuple of distinct names, found {names!r}"
     calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", None) == "rng_streams"]
     bad = [c.lineno for c in calls if len(c.args) < 2 or getattr(c.args[1], "id", None) != "STREAMS"]
     assert calls and not bad, f"{slug}: rng_streams(...) must take STREAMS (lines {bad})"
