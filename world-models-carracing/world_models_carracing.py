@@ -10,8 +10,9 @@ next z from (z, action), whose hidden state h summarises the past; and C, a line
 and both beat a random policy (paper, CarRacing-v0: 906 +- 21 with V+M, 632 +- 251 with V alone,
 mean +- std over 100 trials). Here the track, the car and the pixels are a numpy environment with
 CarRacing's reward: -0.1 per frame, +1000/N per track tile first visited, 1000 frames at most.
-Measured here (seed 0, 100 fresh tracks): 808 +- 81 with C on [z, h], 781 +- 109 with C on z, -96 +- 2
-random; the ordering C(z, h) > C(z) holds on 3 of 5 seeds only (mean gap +4 points).
+Measured here over seeds 0-4 (100 fresh tracks each): C on [z, h] a median 767 (no seed reaches 900),
+C on z a median 781, random -96; the ordering C(z, h) > C(z) holds on 3 of 5 seeds only (gaps -68 to
++48 points). Worked example, seed 0: 808 +- 81 with C on [z, h], 781 +- 109 with C on z, -96 +- 2 random.
 
 Run:  python3 world_models_carracing.py --seed 0
 """
@@ -25,25 +26,39 @@ META = dict(
     title="V (VAE) + M (MDN-RNN) + C (CMA-ES) on a numpy car-racing track",
     paper="Ha & Schmidhuber 2018, Recurrent World Models Facilitate Policy Evolution (NeurIPS)",
     year=2018,
-    status="partial",
-    claim=("On a numpy car-racing track with CarRacing's reward, 100 fresh tracks, seed 0 scores 808 ± 81 with C on "
-           "[z, h] (V + M), 781 ± 109 with C on z alone and -96 ± 2 random (paper 906 ± 21 vs 632 ± 251), but "
-           "C(z, h) > C(z) > random holds on only 3/5 seeds (mean gap C(z, h) - C(z) +4 points) and no arm "
-           "reaches 900"),
+    claim=("On a numpy car-racing track with CarRacing's reward, V + M + C scores a median 767 over seeds 0-4 "
+           "(IQR 761-770; 100 fresh tracks each) and no seed reaches the paper's 900 (paper 906 +- 21); C on z "
+           "alone scores a median 781 and the paper's ordering C(z, h) > C(z) holds on 3/5 seeds only (gap -68 "
+           "to +48 points, paper +274); a random policy scores -96"),
+    figure=dict(args="--seeds 0-4", metric="score_zh"),
     gradcheck=True,
     budget_s=180,  # the issue allows up to 180 s when V, M and C cannot all be trained in 60 s
 )
 CLAIMS = [
-    dict(tier="headline", args="--seed 0", metric="ordering", claim=">= 1", paper="C(z,h) > C(z) > random",
-         published="—"),
     dict(tier="headline", args="--seed 0", metric="score_zh", claim=">= 750", paper="906 ± 21",
          published="+103.8 (own reward scale)"),
+    dict(tier="headline", args="--seed 0", metric="ordering", claim=">= 1", paper="C(z,h) > C(z) > random",
+         published="—"),
     dict(tier="headline", args="--seed 0", metric="score_z", claim=">= 600", paper="632 ± 251", published="—"),
     dict(tier="headline", args="--seed 0", metric="score_random", claim="<= -90", paper="—",
          published="+4.84 (own reward scale)"),
-    dict(tier="seeds", args="--seeds 0-4", metric="solved_seeds", claim=">= 3/5", paper="—", published="5/5"),
-    dict(tier="seeds", args="--seeds 0-4", metric="mean_gap_zh_minus_z", claim="> 0", paper="274", published="—"),
+    dict(tier="seeds", args="--seeds 0-4", metric="solved_seeds", claim="<= 1/5",
+         paper="solved: mean >= 900 over 100 trials", published="5/5 (own criterion: beats random)"),
+    dict(tier="seeds", args="--seeds 0-4", metric="median_score_zh", claim=">= 900", kind="paper", reduced=True,
+         paper="V + M + C: 906 ± 21 over 100 trials, CarRacing-v0 counts >= 900 as solved (ours: CarRacing's "
+               "reward on a numpy stand-in track, 16 x 16 grey view, z 16, M 32 cells, CMA-ES 16 x 6 x 30)",
+         published="+103.8 (own reward scale)"),
+    dict(tier="seeds", args="--seeds 0-4", metric="min_ordering", claim=">= 1", kind="paper", reduced=True,
+         paper="C on [z, h] above C on z alone (906 ± 21 vs 632 ± 251, +274), both above random; ours: on "
+               "every seed, same reduced set-up", published="—"),
+    dict(tier="seeds", args="--seeds 0-4", metric="q1_score_zh", claim=">= 650", paper="—", published="—"),
+    dict(tier="seeds", args="--seeds 0-4", metric="q3_score_zh", claim=">= 700", paper="—", published="—"),
     dict(tier="seeds", args="--seeds 0-4", metric="mean_score_zh", claim=">= 700", paper="906", published="—"),
+    dict(tier="seeds", args="--seeds 0-4", metric="median_score_z", claim=">= 650", paper="632 ± 251",
+         published="—"),
+    dict(tier="seeds", args="--seeds 0-4", metric="mean_ordering", claim=">= 0.2", paper="—", published="—"),
+    dict(tier="seeds", args="--seeds 0-4", metric="max_score_random", claim="<= -90", paper="—",
+         published="+4.84 (own reward scale)"),
 ]
 
 
@@ -112,6 +127,8 @@ class Config:
 
 SMOKE = dict(n_rollouts=8, rollout_len=60, v_steps=20, m_steps=5, m_seq=20, popsize=6, generations=2, episodes=1,
              max_frames=60, n_eval=4, log_every=1)
+STREAMS = ("data", "v", "m", "c", "eval", "init", "probe")  # gradcheck's init/probe last; the random policy
+# reads a fresh copy of "data" (index 0, the stream it has always used; its tracks are the eval tracks)
 
 
 # ----------------------------------------------------------------------------- environment
@@ -717,9 +734,6 @@ def _drive_mixed(cfg, V, M, tracks, which, rows, use_h, n_z):
 
 # ----------------------------------------------------------------------------- pipeline
 
-STREAMS = ("data", "v", "m", "c", "eval")
-
-
 def train(cfg, seed, callback=None):
     """Collect random rollouts, train V, encode, train M, evolve both controllers.
 
@@ -766,7 +780,7 @@ def eval_scores(cfg, V, M, thetas, seed):
     rows[n:, :n_z] = thetas["z"]
     use_h = np.r_[np.ones(n, bool), np.zeros(n, bool)]
     sc = _drive_mixed(cfg, V, M, tracks, np.r_[which, which], rows, use_h, n_z)
-    rnd = drive(cfg, V, M, tracks, which, None, np.zeros(n, bool), rng=rng_streams(seed, ("random",))["random"])
+    rnd = drive(cfg, V, M, tracks, which, None, np.zeros(n, bool), rng=rng_streams(seed, STREAMS)["data"])
     return dict(zh=sc[:n], z=sc[n:], random=rnd)
 
 
@@ -811,14 +825,14 @@ def run(cfg, seed) -> dict:
     m.update(speed_probe(cfg, out["V"], out["M"], out["thetas"]["zh"], seed))
     m["v_rec"] = out["history"]["v"]["rec"][-1]
     m["m_nll"] = out["history"]["m"]["nll"][-1]
-    m["solved"] = m["ordering"]
+    m["solved"] = m["solved_zh"]  # the paper's per-run success: CarRacing counts as solved at a mean >= 900
     return m
 
 
 def gradcheck(cfg, seed) -> dict:
     """Central differences vs the hand-written backward passes of V (VAE) and M (MDN-LSTM BPTT), float64."""
     small = Config(**{**_asdict(cfg), "obs_size": 6, "v_hidden": 7, "z_dim": 3, "m_hidden": 5, "n_mix": 3})
-    rngs = rng_streams(seed, ("init", "data", "probe"))
+    rngs = rng_streams(seed, STREAMS)
     V = v_init(small, rngs["init"])
     for k in V:
         if k.startswith("b"):
