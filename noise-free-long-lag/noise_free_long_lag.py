@@ -142,6 +142,15 @@ def tol_of(cfg):
     return cfg.tol or PAPER_TOL[cfg.variant]
 
 
+def values_used(cfg):
+    """The Config as a run uses it: each placeholder (0 or "auto" = the paper's value for the variant) resolved.
+    The run record shows these values (record snippet)."""
+    used = {name: getattr(cfg, name) for name in cfg.__dataclass_fields__}
+    used.update(lr=lr_of(cfg), loss=loss_of(cfg), max_seqs=max_seqs_of(cfg), tol=tol_of(cfg),
+                check_every=check_every_of(cfg))
+    return used
+
+
 def batch_of(cfg):
     return cfg.batch if cfg.variant == "2c" else 1
 
@@ -738,12 +747,15 @@ def config_fingerprint(cfg):
 def write_record(path, slug, seed, smoke, cfg, metrics, wall_s):
     """Write one run record in the catalog's JSON schema (SPEC.md, 'Run records'); NaN metrics allowed."""
     import dataclasses, json, platform
+    config = dataclasses.asdict(cfg)
+    if callable(globals().get("values_used")):  # a stub whose Config has placeholders ("0 = the paper's
+        config = values_used(cfg)               # value") records the values the run actually used
     record = {
         "schema": 2,
         "slug": slug,
         "seed": seed,
         "smoke": bool(smoke),
-        "config": dataclasses.asdict(cfg),
+        "config": config,
         "config_sha": config_fingerprint(cfg),
         "metrics": metrics,
         "wall_s": round(float(wall_s), 3),

@@ -806,12 +806,15 @@ def config_fingerprint(cfg):
 def write_record(path, slug, seed, smoke, cfg, metrics, wall_s):
     """Write one run record in the catalog's JSON schema (SPEC.md, 'Run records'); NaN metrics allowed."""
     import dataclasses, json, platform
+    config = dataclasses.asdict(cfg)
+    if callable(globals().get("values_used")):  # a stub whose Config has placeholders ("0 = the paper's
+        config = values_used(cfg)               # value") records the values the run actually used
     record = {
         "schema": 2,
         "slug": slug,
         "seed": seed,
         "smoke": bool(smoke),
-        "config": dataclasses.asdict(cfg),
+        "config": config,
         "config_sha": config_fingerprint(cfg),
         "metrics": metrics,
         "wall_s": round(float(wall_s), 3),
