@@ -742,7 +742,7 @@ def rows_from_run(claims: list[Claim], metrics: dict, wall_s: float, recorded: s
         measured = fmt(metrics[c.metric])
         rows.append(Row(c.slug, c.tier, c.kind, c.args, c.metric, c.claim, measured,
                         judge(c.kind, c.claim, measured), c.paper, c.published, fingerprint(c.slug, c.args),
-                        wall_s, today, env))
+                        round(wall_s, 2), today, env))  # as the ledger stores it, so renders agree
     return rows
 
 
