@@ -115,10 +115,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     jobs = plan(args)
     if args.render:
-        import fcntl
-        with open(catalog.RESULTS, "a") as lock:  # the same lock as --update: one writer at a time
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            catalog.write_rendered(catalog.merge_rows(catalog.read_ledger(), []))
+        catalog.update_ledger([])
         print("re-rendered RESULTS.md, VISUAL_TOUR.md and the generated README blocks", file=sys.stderr)
         return 0
     if args.list:
@@ -160,12 +157,7 @@ def main(argv=None) -> int:
     for line in [header, ["-" * w for w in widths]] + table:
         print("  ".join(str(x).ljust(w) for x, w in zip(line, widths)).rstrip())
     if args.update and fresh:
-        import fcntl
-        with open(catalog.RESULTS, "a") as lock:       # one writer at a time; stubs re-read now, so a
-            fcntl.flock(lock, fcntl.LOCK_EX)            # CLAIMS edit made during a long run is honoured
-            catalog._STUBS.clear()
-            rows = catalog.merge_rows(catalog.read_ledger(), fresh)
-            catalog.write_rendered(rows)
+        catalog.update_ledger(fresh)
         print(f"updated {len(fresh)} ledger row(s) in RESULTS.md and re-rendered the generated blocks",
               file=sys.stderr)
     return 1 if failed else 0

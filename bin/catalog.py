@@ -532,6 +532,16 @@ def rendered_files(rows: list[Row]) -> dict[Path, str]:
     return out
 
 
+def update_ledger(fresh: list[Row]) -> None:
+    """Merge fresh rows into RESULTS.md and re-render, one writer at a time (an exclusive lock on the
+    ledger). Stubs are re-read first, so a CLAIMS edit made during a long run is honoured."""
+    import fcntl
+    with open(RESULTS, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _STUBS.clear()
+        write_rendered(merge_rows(read_ledger(), fresh))
+
+
 def write_rendered(rows: list[Row]) -> None:
     for path, text in rendered_files(rows).items():
         if not path.is_file() or path.read_text() != text:
