@@ -24,6 +24,9 @@ Run:  python3 act_logic.py --seed 0                 (headline: 1-3 vectors of 1-
 import sys
 from dataclasses import dataclass, field
 
+import os
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one BLAS thread is fastest for these small nets; set it to override
+
 import numpy as np
 
 SLUG = "act-logic"

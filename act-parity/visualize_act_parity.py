@@ -7,6 +7,9 @@ the halting distribution of a few test vectors, and a sweep over the time penalt
 import dataclasses
 from pathlib import Path
 
+import os
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one BLAS thread is fastest for these small nets; set it to override
+
 import matplotlib
 
 matplotlib.use("Agg")

@@ -24,6 +24,9 @@ Run:  python3 embedded_reber.py --seed 0                      (30 trials, 3x2 LS
 import sys
 from dataclasses import dataclass, field
 
+import os
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one BLAS thread is fastest for these small nets; set it to override
+
 import numpy as np
 
 SLUG = "embedded-reber"

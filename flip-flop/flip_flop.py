@@ -18,6 +18,9 @@ Run:  python3 flip_flop.py --seed 0            (sequential regime, the headline)
 import sys
 from dataclasses import dataclass, field
 
+import os
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one BLAS thread is fastest for these small nets; set it to override
+
 import numpy as np
 
 SLUG = "flip-flop"

@@ -22,6 +22,9 @@ Run:  python3 levin_add_positions.py --seed 0                    (the paper's 3 
 import sys
 from dataclasses import dataclass, field
 
+import os
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one BLAS thread is fastest for these small nets; set it to override
+
 import numpy as np
 
 SLUG = "levin-add-positions"

@@ -16,6 +16,9 @@ Run:  python3 multiplication_problem.py --seed 0                 (T = 100, the h
 import sys
 from dataclasses import dataclass, field
 
+import os
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one BLAS thread is fastest for these small nets; set it to override
+
 import numpy as np
 
 SLUG = "multiplication-problem"

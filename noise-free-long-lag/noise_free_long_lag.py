@@ -22,6 +22,9 @@ Run:  python3 noise_free_long_lag.py --seed 0                        (2a, p = 10
 import sys
 from dataclasses import dataclass, field
 
+import os
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one BLAS thread is fastest for these small nets; set it to override
+
 import numpy as np
 
 SLUG = "noise-free-long-lag"

@@ -7,6 +7,9 @@ repeats, and end-marker accuracy over the whole training range.
 """
 from pathlib import Path
 
+import os
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one BLAS thread is fastest for these small nets; set it to override
+
 import matplotlib
 
 matplotlib.use("Agg")

@@ -19,6 +19,9 @@ Run:  python3 oops_towers_of_hanoi.py --seed 0                 (60 tasks, Hanoi 
 import sys
 from dataclasses import dataclass
 
+import os
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one BLAS thread is fastest for these small nets; set it to override
+
 import numpy as np
 
 SLUG = "oops-towers-of-hanoi"

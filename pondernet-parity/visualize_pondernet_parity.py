@@ -8,6 +8,9 @@ PonderNet's halting distribution p_n for vectors of increasing difficulty.
 import dataclasses
 from pathlib import Path
 
+import os
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one BLAS thread is fastest for these small nets; set it to override
+
 import matplotlib
 
 matplotlib.use("Agg")

@@ -17,6 +17,9 @@ Run:  python3 temporal_order_3bit.py --seed 0                  (headline: 10 net
 import sys
 from dataclasses import dataclass, field
 
+import os
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one BLAS thread is fastest for these small nets; set it to override
+
 import numpy as np
 
 SLUG = "temporal-order-3bit"

@@ -7,6 +7,9 @@ one test sequence per class, and the cell states of many test sequences.
 import dataclasses
 from pathlib import Path
 
+import os
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one BLAS thread is fastest for these small nets; set it to override
+
 import matplotlib
 
 matplotlib.use("Agg")

@@ -230,3 +230,19 @@ def test_contract_headline_budget_recorded():
         if r.tier == "headline" and r.kind == "pin" and r.args.split() == ["--seed", "0"]:
             budget = catalog.meta_of(r.slug).get("budget_s", 60)
             assert r.wall_s <= budget, f"{r.slug} `{r.args}` took {r.wall_s:.1f} s; its budget is {budget} s"
+
+
+BLAS_LINE = 'os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")'
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_contract_one_blas_thread_unless_chosen(slug):
+    """Multi-threaded BLAS makes these small nets several times slower; every script a user runs
+    directly picks one thread by itself, before numpy is imported, unless the user chose otherwise."""
+    for key in ("stub", "viz", "gif_script"):
+        path = files_of(slug)[key]
+        text = path.read_text()
+        first = min(text.find(s) for s in ("\nimport numpy", "\nimport matplotlib", "\nfrom PIL", "\nimport " +
+                                          catalog.module_name(slug) + "\n") if s in text)
+        at = text.find(BLAS_LINE)
+        assert 0 <= at < first, f"{path.relative_to(catalog.ROOT)}: put `{BLAS_LINE}` before numpy is imported"

@@ -20,6 +20,9 @@ Run:  python3 two_sequence_noise.py --seed 0                     (headline: Task
 import sys
 from dataclasses import dataclass, field
 
+import os
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one BLAS thread is fastest for these small nets; set it to override
+
 import numpy as np
 
 SLUG = "two-sequence-noise"

@@ -7,6 +7,9 @@ net 0 on one test sequence per class, the cell states of 200 test sequences, and
 """
 from pathlib import Path
 
+import os
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one BLAS thread is fastest for these small nets; set it to override
+
 import matplotlib
 
 matplotlib.use("Agg")

@@ -19,6 +19,9 @@ Run:  python3 world_models_carracing.py --seed 0
 import sys
 from dataclasses import dataclass, field
 
+import os
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one BLAS thread is fastest for these small nets; set it to override
+
 import numpy as np
 
 SLUG = "world-models-carracing"
