@@ -8,22 +8,25 @@ Examples:
   python3 reproduce.py flip-flop --seeds 0-9 # the headline config over seeds 0..9, success rate
   python3 reproduce.py flip-flop --update    # rewrite flip-flop's rows in RESULTS.md (and READMEs)
   python3 reproduce.py --render              # re-render generated text from the ledger, no runs
+  python3 reproduce.py --tier all --scheduler tcp://HOST:8786   # every tier on a Dask cluster
+  python3 reproduce.py --tier seeds --scheduler local:16        # a LocalCluster on one big machine
 
 Every command runs `python3 <slug>/<module>.py ARGS --json TMP` in a scratch directory, one
-process per seed, --jobs at a time. Exit status: 0 when every claim holds, 1 when any falls
+process per seed, --jobs at a time (or on the Dask workers). Progress goes to stderr: one line
+per finished command with its wall and CPU time and an ETA from the ledger's recorded times, one
+line per finished seed of a sweep. Ctrl-C kills every run and lists what finished. Exit status: 0 when every claim holds, 1 when any falls
 short or a run fails, 2 for bad arguments.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "bin"))
-import catalog  # noqa: E402
+import catalog
+import catalog.runner
 
 
 def parse_args(argv):
@@ -36,6 +39,10 @@ def parse_args(argv):
                    help="instead of the ledger: run each experiment's default config over these seeds")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel runs (default: CPU count)")
     p.add_argument("--timeout", type=float, default=1800, help="seconds allowed per run (default 1800)")
+    p.add_argument("--scheduler", metavar="ADDR",
+                   help="run on a Dask cluster instead of local processes: tcp://HOST:8786 (a running "
+                        "`dask scheduler`) or local:N (a LocalCluster of N worker processes); needs "
+                        "requirements-cluster.txt")
     p.add_argument("--kind", action="append", choices=catalog.KINDS,
                    help="only the ledger claims of this kind (repeatable; default: every kind)")
     p.add_argument("--reuse", action="store_true",
@@ -53,6 +60,9 @@ def parse_args(argv):
         p.error(f"unknown experiment {unknown[0]!r}; valid: {', '.join(slugs)}")
     if args.jobs < 1:
         p.error("--jobs must be >= 1")
+    if args.scheduler is not None and not (args.scheduler.startswith(("tcp://", "tls://"))
+                                           or re.fullmatch(r"local:[1-9]\d*", args.scheduler)):
+        p.error(f"--scheduler {args.scheduler!r}: use tcp://HOST:PORT or local:N")
     if args.seeds is not None:
         try:
             catalog.parse_seeds(args.seeds)
@@ -81,34 +91,66 @@ def plan(args):
     return jobs
 
 
-def execute(jobs, n_workers, timeout, reuse=False):
-    """Run every seed of every job in parallel; yield (job, metrics or RunError, wall) as jobs finish."""
-    t_start = time.perf_counter()
-    pending = {i: len(catalog.expand(job[1])) for i, job in enumerate(jobs)}
-    records: dict[int, list] = {i: [] for i in pending}
-    with ThreadPoolExecutor(max_workers=n_workers) as pool:
-        futures = {pool.submit(catalog.run_stub, job[0], argv, timeout, reuse): i
-                   for i, job in enumerate(jobs) for argv in catalog.expand(job[1])}
-        for fut in as_completed(futures):
-            i = futures[fut]
-            try:
-                records[i].append(fut.result())
-            except catalog.RunError as exc:
-                records[i].append(exc)
-            pending[i] -= 1
-            n = len(records[i]) + pending[i]
-            if pending[i] and n > 1:  # a seed sweep: one line per seed, so long sweeps show progress
-                rec = records[i][-1]
-                what = f"seed {rec['seed']} done" if isinstance(rec, dict) else "a seed failed"
-                print(f"[{time.perf_counter() - t_start:7.1f}s] {jobs[i][0]} {jobs[i][1]}: {what} "
-                      f"({len(records[i])}/{n})", file=sys.stderr)
-            if pending[i] == 0:
-                errs = [r for r in records[i] if isinstance(r, Exception)]
-                ok = [r for r in records[i] if not isinstance(r, Exception)]
-                wall = sum(r["wall_s"] for r in ok)
-                result = errs[0] if errs else catalog.aggregate(sorted(records[i], key=lambda r: r["seed"]))
-                recorded = max((r.get("recorded", "") for r in ok), default="") or None
-                yield jobs[i], result, wall, recorded, time.perf_counter() - t_start
+def expected_seconds(jobs):
+    """Each job's expected process-seconds, from the ledger's recorded wall-clocks (sums over seeds);
+    a command the ledger has not seen gets its folder's median (or the catalog's)."""
+    import statistics
+    rows = catalog.read_ledger()
+    known = {(r.slug, r.args): r.wall_s for r in rows}
+    per_slug: dict[str, list] = {}
+    for (slug, _), w in known.items():
+        per_slug.setdefault(slug, []).append(w)
+    overall = statistics.median(known.values()) if known else 10.0
+    out = []
+    for slug, cmd, _ in jobs:
+        n = len(catalog.expand(cmd))
+        guess = statistics.median(per_slug[slug]) if slug in per_slug else overall
+        out.append(known.get((slug, cmd), guess * (n if "--seeds" in cmd else 1)))
+    return out
+
+
+def clock(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 \
+        else f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class Progress:
+    """One line per finished command: [k/n], its wall and CPU time, elapsed and ETA (from the ledger)."""
+
+    def __init__(self, jobs, workers):
+        self.jobs, self.workers = jobs, max(1, workers)
+        self.expected = expected_seconds(jobs)
+        self.left = list(self.expected)
+        self.done, self.t0 = 0, time.perf_counter()
+
+    def eta(self) -> str:
+        return clock(sum(self.left) / min(self.workers, max(1, sum(x > 0 for x in self.left))))
+
+    def seed(self, i, rec, k, n):
+        self.left[i] = self.expected[i] * (1 - k / n)
+        slug, cmd, _ = self.jobs[i]
+        what = f"seed {rec['seed']} done in {rec.get('host_wall_s', 0):.1f} s" if isinstance(rec, dict) \
+            else "a seed FAILED"
+        print(f"      {slug} {cmd}: {what} ({k}/{n})", file=sys.stderr, flush=True)
+
+    def command(self, i, text):
+        self.done += 1
+        self.left[i] = 0
+        slug, cmd, _ = self.jobs[i]
+        print(f"[{self.done}/{len(self.jobs)}] {slug} {cmd}: {text}  (elapsed "
+              f"{clock(time.perf_counter() - self.t0)}, ETA {self.eta()})", file=sys.stderr, flush=True)
+
+
+def wall_cpu(records):
+    """A command's wall-clock (first start to last end) and CPU seconds (summed over its seeds)."""
+    if not records:
+        return 0.0, 0.0
+    if all("t_start" in r for r in records):
+        wall = max(r["t_end"] for r in records) - min(r["t_start"] for r in records)
+    else:
+        wall = max(r.get("host_wall_s", r.get("wall_s", 0.0)) for r in records)
+    return wall, sum(r.get("cpu_s", r.get("host_wall_s", 0.0)) for r in records)
 
 
 def main(argv=None) -> int:
@@ -127,32 +169,52 @@ def main(argv=None) -> int:
         print(f"no ledger commands in tier(s) {', '.join(args.tiers)} for: {', '.join(args.slugs)}")
         return 0
     n_runs = sum(len(catalog.expand(a)) for _, a, _ in jobs)
-    print(f"running {len(jobs)} command(s), {n_runs} process(es), {min(args.jobs, n_runs)} at a time",
-          file=sys.stderr)
-    table, fresh, failed = [], [], False
-    for (slug, cmd, claims), result, wall, recorded, elapsed in execute(jobs, args.jobs, args.timeout, args.reuse):
-        if isinstance(result, Exception):
-            failed = True
-            print(f"[{elapsed:7.1f}s] {slug} {cmd}: ERROR {result}", file=sys.stderr)
-            table.append([slug, cmd, "—", "—", "—", "run failed", "—", "ERROR"])
-            continue
-        print(f"[{elapsed:7.1f}s] {slug} {cmd}: done in {wall:.1f} s", file=sys.stderr)
-        if args.seeds is not None:
-            shown = {k: v for k, v in result.items() if k == "solved_seeds" or k.startswith("median_")}
-            for k, v in shown.items():
-                table.append([slug, cmd, k, "", "", catalog.fmt(v), f"{wall:.1f} s", ""])
-            continue
-        try:
-            rows = catalog.rows_from_run(claims, result, wall, recorded)
-        except catalog.RunError as exc:
-            failed = True
-            print(f"  {exc}", file=sys.stderr)
-            continue
-        fresh += rows
-        for r in rows:
-            failed |= r.kind != "paper" and r.verdict != "PASS"  # NOT MET is a finding, not a failure
-            table.append([slug, cmd, r.metric, r.claim, r.paper, r.measured, f"{wall:.1f} s", r.verdict])
-    header = ["experiment", "command", "metric", "claim", "paper", "measured", "wall-clock", "verdict"]
+    try:
+        pool = catalog.runner.make_pool(args.jobs, args.scheduler)
+    except catalog.RunError as exc:
+        print(f"reproduce.py: {exc}", file=sys.stderr)
+        return 2
+    print(f"running {len(jobs)} command(s), {n_runs} process(es) on {pool.description}", file=sys.stderr)
+    progress = Progress(jobs, min(pool.workers, n_runs))
+    table, fresh, failed, finished = [], [], False, []
+    try:
+        for i, (slug, cmd, claims), result, records in catalog.runner.execute(
+                jobs, pool, args.timeout, args.reuse, on_seed=progress.seed):
+            wall, cpu = wall_cpu(records)
+            times = f"{wall:.1f} s", f"{cpu:.1f} s"
+            finished.append(f"{slug} {cmd}")
+            if isinstance(result, Exception):
+                failed = True
+                progress.command(i, f"ERROR {result}")
+                table.append([slug, cmd, "—", "—", "—", "run failed", *times, "ERROR"])
+                continue
+            progress.command(i, f"done: wall {times[0]}, cpu {times[1]}")
+            if args.seeds is not None:
+                shown = {k: v for k, v in result.items() if k == "solved_seeds" or k.startswith("median_")}
+                for k, v in shown.items():
+                    table.append([slug, cmd, k, "", "", catalog.fmt(v), *times, ""])
+                continue
+            recorded = max((r.get("recorded", "") for r in records), default="") or None
+            envs = {r["env"] for r in records if "env" in r}
+            try:
+                rows = catalog.rows_from_run(claims, result, sum(r["wall_s"] for r in records), recorded,
+                                             env=envs.pop() if len(envs) == 1 else None)
+            except catalog.RunError as exc:
+                failed = True
+                print(f"  {exc}", file=sys.stderr)
+                continue
+            fresh += rows
+            for r in rows:
+                failed |= r.kind != "paper" and r.verdict != "PASS"  # NOT MET is a finding, not a failure
+                table.append([slug, cmd, r.metric, r.claim, r.paper, r.measured, *times, r.verdict])
+    except KeyboardInterrupt:
+        pool.close(cancel=True)
+        print(f"\ninterrupted: stopped every run; {len(finished)} of {len(jobs)} command(s) had finished"
+              + "".join(f"\n  {f}" for f in finished) + ("\n(nothing written to RESULTS.md)" if args.update else ""),
+              file=sys.stderr)
+        return 130
+    pool.close()
+    header = ["experiment", "command", "metric", "claim", "paper", "measured", "wall", "cpu", "verdict"]
     widths = [max(len(str(x)) for x in col) for col in zip(header, *table)]
     for line in [header, ["-" * w for w in widths]] + table:
         print("  ".join(str(x).ljust(w) for x, w in zip(line, widths)).rstrip())

@@ -1,12 +1,10 @@
 """Shared fixtures and options of the catalog's harness (see SPEC.md, 'The harness')."""
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bin"))
-import catalog  # noqa: E402
+import catalog
 
 SLUGS = catalog.discover()
 

@@ -134,7 +134,7 @@ def test_contract_snippets_match_canonical(slug):
     for path in sorted((catalog.ROOT / slug).glob("*.py")):
         drift = catalog.sync_snippets(path, write=False)
         assert not drift, f"{path.relative_to(catalog.ROOT)}: snippet(s) {drift} differ from snippets/; " \
-                          f"run python3 bin/sync_snippets.py"
+                          f"run python3 -m catalog.snippets"
 
 
 def call_main(mod, argv):
@@ -246,3 +246,28 @@ def test_contract_one_blas_thread_unless_chosen(slug):
                                           catalog.module_name(slug) + "\n") if s in text)
         at = text.find(BLAS_LINE)
         assert 0 <= at < first, f"{path.relative_to(catalog.ROOT)}: put `{BLAS_LINE}` before numpy is imported"
+
+
+HEADLINE_BUDGET_PER_FOLDER_S = 60    # SPEC.md section 4: the CI tier's average share per folder
+HEADLINE_BUDGET_ONE_FOLDER_S = 180   # and the most any one folder may take
+
+
+def headline_seconds():
+    """Process-seconds of each folder's headline tier, from the ledger (one row per command; a
+    sweep's wall_s is the sum over its seeds, so this is what the tier costs in CPU)."""
+    per, seen = {}, set()
+    for r in catalog.read_ledger():
+        if r.tier == "headline" and (r.slug, r.args) not in seen:
+            seen.add((r.slug, r.args))
+            per[r.slug] = per.get(r.slug, 0.0) + r.wall_s
+    return per
+
+
+def test_contract_ci_headline_tier_fits_its_budget():
+    """CI re-derives every headline row within its 90 minutes, with room for the catalog to triple."""
+    per = headline_seconds()
+    over = [f"{slug} {s:.0f} s" for slug, s in sorted(per.items()) if s > HEADLINE_BUDGET_ONE_FOLDER_S]
+    assert not over, (f"headline tier above {HEADLINE_BUDGET_ONE_FOLDER_S} s per folder: {', '.join(over)}; "
+                      f"make it faster or move sweeps to the seeds tier")
+    total, budget = sum(per.values()), HEADLINE_BUDGET_PER_FOLDER_S * len(SLUGS)
+    assert total <= budget, f"headline tier {total:.0f} CPU s for {len(SLUGS)} folders; budget {budget} s"

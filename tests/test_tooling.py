@@ -1,5 +1,11 @@
 """The shared tooling itself: claims, ledger round trip, runner CLI, book sources."""
+import dataclasses
 import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -25,7 +31,7 @@ def test_nan_means_never_reached():
 
 
 def ledger_copy():
-    return [catalog.dataclasses.replace(r) for r in catalog.read_ledger()]
+    return [dataclasses.replace(r) for r in catalog.read_ledger()]
 
 
 def test_ledger_problems_catch_a_hand_edited_verdict():
@@ -50,10 +56,10 @@ def test_ledger_problems_catch_a_changed_config_default(monkeypatch):
     slug = "flip-flop"
     mod = catalog.load_stub(slug)
     fields = []
-    for f in catalog.dataclasses.fields(mod.Config):
+    for f in dataclasses.fields(mod.Config):
         default = f.default + 1 if f.name == "c_steps" else f.default
-        fields.append((f.name, f.type, catalog.dataclasses.field(default=default, metadata=f.metadata)))
-    changed = catalog.dataclasses.make_dataclass("Config", fields, frozen=True)
+        fields.append((f.name, f.type, dataclasses.field(default=default, metadata=f.metadata)))
+    changed = dataclasses.make_dataclass("Config", fields, frozen=True)
     monkeypatch.setattr(mod, "Config", changed)
     problems = catalog.ledger_problems(rows, SLUGS)
     assert any(slug in p and "Config" in p for p in problems)
@@ -127,11 +133,12 @@ MD_LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 
 def test_book_sources_are_complete(tmp_path):
     out = tmp_path / "src"
-    res = run([catalog.ROOT / "bin" / "build_book.py", "--out", out], tmp_path)
+    res = run(["-m", "catalog.book", "--out", out], catalog.ROOT)
     assert res.returncode == 0, res.stderr
     summary = (out / "SUMMARY.md").read_text()
     for slug in SLUGS:
-        assert f"]({slug}/README.md)" in summary, f"SUMMARY.md does not list {slug}"
+        assert f"]({slug}/index.md)" in summary, f"SUMMARY.md does not list {slug}"
+    assert not list(out.rglob("*.py")), "the book links the code; it does not copy it"
     broken = []
     for page in out.rglob("*.md"):
         text = re.sub(r"^```.*?^```", "", page.read_text(), flags=re.S | re.M)
@@ -139,9 +146,43 @@ def test_book_sources_are_complete(tmp_path):
         for target in MD_LINK.findall(text):
             if re.match(r"[a-z]+:", target) or target.startswith("#"):
                 continue
-            if not (page.parent / target.split("#")[0]).exists():
+            if target.split("#")[0].endswith("README.md"):
+                broken.append(f"{page.relative_to(out)} -> {target} (mdBook writes README pages as index.html)")
+            elif not (page.parent / target.split("#")[0]).exists():
                 broken.append(f"{page.relative_to(out)} -> {target}")
         for target in re.findall(r"<img[^>]+src=\"([^\"]+)\"", text):
             if not re.match(r"[a-z]+:", target) and not (page.parent / target).exists():
                 broken.append(f"{page.relative_to(out)} -> {target}")
     assert not broken, "broken links in the book:\n  " + "\n  ".join(broken)
+
+
+def _processes_running(fragment):
+    out = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if fragment in (proc / "cmdline").read_bytes().decode(errors="replace"):
+                out.append(proc.name)
+        except OSError:
+            pass
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to look for orphan processes")
+def test_runner_ctrl_c_stops_every_run(tmp_path):
+    """Ctrl-C: every experiment process is killed (none left behind) and the runner says what finished."""
+    proc = subprocess.Popen([sys.executable, str(catalog.ROOT / "reproduce.py"), "rs-tomita", "--seeds", "0-3",
+                             "--jobs", "2"], cwd=tmp_path, env=catalog.child_env(), stderr=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, text=True)
+    line = proc.stderr.readline()
+    assert line.startswith("running"), line
+    deadline = time.time() + 20
+    while not _processes_running("rs_tomita.py") and time.time() < deadline:
+        time.sleep(0.05)
+    assert _processes_running("rs_tomita.py"), "no experiment process started"
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "0 of 1 command(s) had finished" in err, err
+    time.sleep(0.2)
+    assert not _processes_running("rs_tomita.py"), "experiment processes outlived the runner"

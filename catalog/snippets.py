@@ -1,17 +1,15 @@
-#!/usr/bin/env python3
 """Re-paste the canonical snippets (snippets/<name>.py) into every experiment folder's Python files.
 
 A stub carries a snippet between the lines
     # >>> snippet: NAME (canonical: snippets/NAME.py)
     # <<< snippet: NAME
-Run with --check to list drifted copies without writing (exit 1 if any).
+Run `python3 -m catalog.snippets` from the repository root; --check lists drifted copies without
+writing (exit 1 if any).
 """
 import argparse
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import catalog  # noqa: E402
+import catalog
 
 
 def main(argv=None) -> int:
