@@ -186,3 +186,11 @@ def test_runner_ctrl_c_stops_every_run(tmp_path):
     assert "interrupted" in err and "0 of 1 command(s) had finished" in err, err
     time.sleep(0.2)
     assert not _processes_running("rs_tomita.py"), "experiment processes outlived the runner"
+
+
+def test_benchmark_runs_at_tiny_size():
+    """The speed benchmark (python3 -m catalog.bench) keeps working: every entry once, tiny."""
+    res = run(["-m", "catalog.bench", "--tiny"], catalog.ROOT, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    import catalog.bench as bench
+    assert len(res.stdout.strip().splitlines()) == len(bench.ENTRIES), res.stdout
