@@ -175,119 +175,264 @@ def init_params(rng, cfg):
     return dict(W=W, w=w)
 
 
-def lstm_forward(P, X, cfg, Yrec=None):
-    """Run the 1997 LSTM over a batch.
+# The LSTM's time loop works on preallocated buffers laid out (time, unit, sequence): the batch is the
+# innermost axis, so every unit range of one step is one contiguous block and each numpy call of the
+# loop is a single pass, written in place (out=).  Every unit is kept in "tanh space", u = tanh(net / 2):
+# a gate is (1 + u) / 2 and the cell input g = 4 sig - 2 = 2 u; the affine maps are folded into the
+# weights.  Each gate is expanded to one copy per cell of its block (the copies share their weights: the
+# matrices below select and scale rows and columns of W), so a cell and its gates line up row by row and
+# no per-block sums are needed inside the loop.  One step's block of Y holds, by rows (5 nc + 3):
+#     [q = h(s) = tanh(s / 2) | u_c | u_b | u_a | r = 2 y^c = (1 + u_b) q | x_{t+1} | 1]
+# and the half net inputs of step t + 1, [cells | output gates | input gates], are one matmul of WfT
+# with rows 2 nc: of step t's block, [u_b | u_a | r | x_{t+1} | 1], the inputs of every net input.
+# The paper's algorithm is unchanged; only the bookkeeping is.  Training runs in float32 (the gradient
+# check passes float64 parameters, and everything then runs in float64).
 
-    X (L, n, 2).  Per step: z_t = [x_t, y_{t-1}, 1]; the net inputs z_t W give the cell input
-    g = 4 sig - 2 in [-2, 2], input gate a = sig, output gate b = sig; each cell's state grows by
-    s_t = s_{t-1} + a_block * g (the constant error carousel: no forget gate); the cell output is
-    y^c = b_block * h(s) with h = 2 sig - 1 in [-1, 1]; the output unit o_t = sig(y^c_t . w + w0).
-    y_t = [y^c, a, b] is what every hidden unit sees at the next step.
-    Yrec (L, n, H): if given, the recurrent inputs y_{t-1} are taken from it instead (the gradient check
-    of the truncated gradient holds them fixed).
-    Returns cache: Z (L, n, 2+H+1), G, A, B (gates per block), S, HS, YC, o (L, n).
-    """
+_LAYOUTS = {}
+
+
+def _layout(nb, k, dtype):
+    """MT (2 + H + 1, 3 nc + 3) and CT (3 nc, H): WfT = CT @ W.T @ MT, and dE/dW = MT @ dE/dWf @ CT; and the
+    same maps for the gradient's reduced rows and columns (see lstm_backward)."""
+    key = (nb, k, np.dtype(dtype).str)
+    if key not in _LAYOUTS:
+        nc = nb * k
+        H = nc + 2 * nb
+        M = np.zeros((3 * nc + 3, 2 + H + 1))              # input row of the loop -> 0.5 x (row of W)
+        C = np.zeros((H, 3 * nc))                          # column of W -> expanded column [c | b | a]
+        for j in range(nc):
+            b = j // k
+            if j % k == 0:                                 # a block's gate is read once, from its first copy
+                M[j, 2 + nc + nb + b] = 0.25               # u_b: b = (1 + u_b) / 2, and half the net
+                M[nc + j, 2 + nc + b] = 0.25               # u_a
+            M[2 * nc + j, 2 + j] = 0.25                    # r = 2 y^c
+            C[j, j] = 1.0
+            C[nc + nb + b, nc + j] = 1.0
+            C[nc + b, 2 * nc + j] = 1.0
+        M[3 * nc, 0] = M[3 * nc + 1, 1] = 0.5              # x
+        M[3 * nc + 2, 2 + H] = 0.5                         # bias
+        M[3 * nc + 2, 2 + nc:2 + H] = 0.25                 # the "+1" halves of the gates
+        # the gradient reads a gate's first copy only (the other copies' rows of M are zero) and sums its copies'
+        # errors (their columns of C are equal); the full-BPTT loop keeps the output gates' errors halved
+        rows = np.r_[0:nc:k, nc:2 * nc:k, 2 * nc:3 * nc + 3]
+        C2 = np.concatenate([C[:, :nc], C[:, nc:2 * nc:k], C[:, 2 * nc::k]], axis=1)
+        C2h = C2.copy()
+        C2h[:, nc:nc + nb] *= 2.0
+        _LAYOUTS[key] = tuple(np.ascontiguousarray(a, dtype=dtype) for a in (M.T, C.T, M[rows].T, C2.T, C2h.T))
+    return _LAYOUTS[key]
+
+
+class _Work:
+    """Buffers of one batch shape (L steps, n sequences, dtype) and the per-step views into them."""
+
+    def __init__(self, L, n, nb, k, dtype):
+        nc = nb * k
+        self.L, self.n, self.nc, self.nb, self.k = L, n, nc, nb, k
+        self.Y = Y = np.zeros((L + 1, 5 * nc + 3, n), dtype)
+        Y[0, 2 * nc:4 * nc] = -1.0                         # y_{-1} = 0: closed gates (u = -1) and r = 0
+        Y[:, 5 * nc + 2] = 1.0
+        self.S = S = np.zeros((L + 1, nc, n), dtype)
+        self.P2 = P2 = np.empty((L, 2 * nc, n), dtype)     # [1 + u_b | 1 + u_a] = [2 b | 2 a] of every step
+        self.inc = np.empty((nc, n), dtype)
+        self.half = np.empty((nc, n), dtype)
+        self.ones = np.ones((2 * nc, n), dtype)            # array operands: cheaper per call than Python scalars
+        self.halves = np.full((nc, n), 0.5, dtype)
+        self.fsteps = [(Y[t, 2 * nc:], Y[t + 1, nc:4 * nc], Y[t + 1, 2 * nc:4 * nc], Y[t + 1, nc:2 * nc], S[t], S[t + 1],
+                        Y[t + 1, :nc], Y[t + 1, 4 * nc:5 * nc], P2[t], P2[t, :nc], P2[t, nc:]) for t in range(L)]
+        self._back = None
+
+    def back(self):
+        if self._back is None:
+            L, n, nc, Y = self.L, self.n, self.nc, self.Y
+            dtype = Y.dtype
+            nb = self.nb
+            sq = np.empty((L, 4 * nc, n), dtype)           # [1 - q^2 | 1 - u_c^2 | 1 - u_b^2 | 1 - u_a^2], then scaled
+            D = np.zeros((L + 1, 3 * nc + 1, n), dtype)    # dE/d(half net) [c | b | a] of step t, dE/dnet_o of step t-1
+            E = np.zeros((6 * nc, n), dtype)               # [e_ub | e_ua | e_r | ds | X_b | X_a] of the current step
+            t1, t2 = np.empty((nc, n), dtype), np.empty((2 * nc, n), dtype)
+            steps = [(sq[t, :nc], Y[t + 1, :2 * nc], sq[t, nc:], D[t, :3 * nc], D[t]) for t in range(L - 1, -1, -1)]
+            Zs = np.empty((2 * nb + nc + 3, L, n), dtype)  # the loop's inputs and errors stacked over time (one
+            Ds = np.empty((nc + 2 * nb, L, n), dtype)      # block of a gate's copies read or summed once)
+            self._back = (sq, D, E, t1, t2, steps, Zs, Ds)
+        return self._back
+
+
+_WORK = {}
+
+
+def _work(L, n, nb, k, dtype):
+    key = (L, n, nb, k, np.dtype(dtype).str)
+    if key not in _WORK:
+        if len(_WORK) >= 4:
+            _WORK.pop(next(iter(_WORK)))
+        _WORK[key] = _Work(L, n, nb, k, dtype)
+    return _WORK[key]
+
+
+def _lstm_run(P, X, cfg, Yrec=None):
+    """The 1997 LSTM over a batch X (L, n, 2), in the dtype of P; returns the filled work buffers (reused by the
+    next call of the same shape).  Per step: the net inputs see [x_t, y_{t-1}, 1]; the cell input
+    g = 4 sig - 2, input gate a = sig, output gate b = sig; s_t = s_{t-1} + a_block g (the constant error
+    carousel, no forget gate); y^c = b_block h(s) with h = 2 sig - 1.
+    Yrec (L, n, H): if given, the recurrent inputs y_{t-1} = [y^c, a, b] are taken from it instead (the gradient
+    check of the truncated gradient holds them fixed)."""
+    W = P["W"]
+    dtype = W.dtype
     L, n, _ = X.shape
     nb, k = cfg.blocks, cfg.cells
     nc = nb * k
-    H = nc + 2 * nb
-    W, w = P["W"], P["w"]
-    # The loop runs in "tanh space": th = tanh(net / 2) for every unit, so that a gate is (1 + th) / 2 and the
-    # cell input g = 4 sig - 2 = 2 th.  It carries r = [2 y^c, 2 a - 1, 2 b - 1] as its recurrent vector and
-    # folds the affine maps back into the weights (fewer numpy calls per step; same numbers).
-    Wr = W[2:2 + H]
-    Wr2 = 0.25 * Wr                                         # 0.5 (net / 2) x 0.5 (r = 2 y - ...)
-    pre = np.einsum("lni,ih->lnh", X, W[:2]) + W[-1]       # input and bias part of every net input
-    pre2 = 0.5 * (pre + 0.5 * Wr[nc:].sum(0))               # the "+1" halves of the gate activations
-    TH = np.empty((L, n, H))
-    S = np.empty((L, n, nb, k))
-    s = np.zeros((n, nb, k))
-    r = np.zeros((n, H))
-    r[:, nc:] = -1.0                                        # y_{-1} = 0 for cells and gates alike
-    if Yrec is not None:                                    # recorded recurrent inputs y_{t-1}, held fixed
-        Rrec = np.concatenate([2.0 * Yrec[..., :nc], 2.0 * Yrec[..., nc:] - 1.0], axis=2)
-    for t in range(L):
-        if Yrec is not None:
-            r = Rrec[t]
-        th = np.tanh(pre2[t] + r @ Wr2)
-        TH[t] = th
-        s += (1.0 + th[:, nc:nc + nb])[:, :, None] * th[:, :nc].reshape(n, nb, k)   # s += a * g
-        S[t] = s
-        if Yrec is None:
-            r = np.empty((n, H))
-            r[:, :nc] = ((1.0 + th[:, nc + nb:])[:, :, None] * np.tanh(0.5 * s)).reshape(n, nc)
-            r[:, nc:] = th[:, nc:]
-    S = S.reshape(L, n, nc)
-    G = 2.0 * TH[..., :nc]
-    A = 0.5 + 0.5 * TH[..., nc:nc + nb]
-    B = 0.5 + 0.5 * TH[..., nc + nb:]
-    HS = np.tanh(0.5 * S)
-    YC = np.repeat(B, k, axis=2) * HS
-    Z = np.empty((L, n, 2 + H + 1))                          # the inputs [x_t, y_{t-1}, 1] of every net input
+    ws = _work(L, n, nb, k, dtype)
+    MT, CT = _layout(nb, k, dtype)[:2]
+    ws.WfT = WfT = CT @ (W.T @ MT)
+    Y = ws.Y
+    Y[:L, 5 * nc:5 * nc + 2] = X.transpose(0, 2, 1)
+    inc, half, ones, halves = ws.inc, ws.half, ws.ones, ws.halves
+    tanh, mul, add, dot = np.tanh, np.multiply, np.add, np.dot
+    if Yrec is None:
+        for z, u, uba, uc, s0, s1, q, r, T, Tb, Ta in ws.fsteps:
+            dot(WfT, z, u)                                 # half net inputs of cells and gates
+            tanh(u, u)
+            add(uba, ones, T)                              # 2 b, 2 a
+            mul(Ta, uc, inc)                               # a g
+            add(s0, inc, s1)                               # s += a g
+            mul(s1, halves, half)
+            tanh(half, q)                                  # h(s)
+            mul(Tb, q, r)                                  # 2 y^c = 2 b h(s)
+    else:
+        rep = np.arange(nc) // k
+        Rin = np.empty((L, 3 * nc + 3, n), dtype)
+        Rin[:, :nc] = 2.0 * Yrec[..., nc + nb + rep].transpose(0, 2, 1) - 1.0
+        Rin[:, nc:2 * nc] = 2.0 * Yrec[..., nc + rep].transpose(0, 2, 1) - 1.0
+        Rin[:, 2 * nc:3 * nc] = 2.0 * Yrec[..., :nc].transpose(0, 2, 1)
+        Rin[:, 3 * nc:] = Y[:L, 5 * nc:]
+        for t, (z, u, uba, uc, s0, s1, q, r, T, Tb, Ta) in enumerate(ws.fsteps):
+            dot(WfT, Rin[t], u)
+            tanh(u, u)
+            add(uba, ones, T)
+            mul(Ta, uc, inc)
+            add(s0, inc, s1)
+            mul(s1, halves, half)
+            tanh(half, q)
+            mul(Tb, q, r)
+    return ws
+
+
+def _lstm_out(P, ws, lengths, cfg):
+    """Each sequence's output at its own last step (n,), and its cells' r = 2 y^c there (n, nc)."""
+    nc, w = ws.nc, P["w"]
+    r_end = ws.Y[lengths, 4 * nc:5 * nc, np.arange(ws.n)]
+    net = r_end @ (0.5 * w[:nc]) + w[nc]
+    return (sig(net) if cfg.output == "logistic" else net), r_end
+
+
+def lstm_forward(P, X, cfg, Yrec=None):
+    """Run the 1997 LSTM over a batch X (L, n, 2) and return its activations (for pictures and the gradient
+    check; training reads the work buffers directly): Z (L, n, 2+H+1) the inputs [x_t, y_{t-1}, 1] of every
+    net input, G, A, B (gates per block), S, HS, YC (L, n, nc), o (L, n)."""
+    ws = _lstm_run(P, X, cfg, Yrec)
+    nb, k = cfg.blocks, cfg.cells
+    nc, H, L, n = nb * k, nb * (k + 2), X.shape[0], X.shape[1]
+    w = P["w"]
+    Y = ws.Y[1:].transpose(0, 2, 1)                        # (L, n, 5 nc + 3)
+    first = np.arange(0, nc, k)
+    S = ws.S[1:].transpose(0, 2, 1).copy()
+    HS = Y[..., :nc].copy()
+    G = 2.0 * Y[..., nc:2 * nc]
+    B = 0.5 + 0.5 * Y[..., 2 * nc + first]
+    A = 0.5 + 0.5 * Y[..., 3 * nc + first]
+    YC = 0.5 * Y[..., 4 * nc:5 * nc]
+    o = YC @ w[:nc] + w[nc]
+    o = sig(o) if cfg.output == "logistic" else o
+    Z = np.zeros((L, n, 2 + H + 1), YC.dtype)
     Z[..., :2] = X
     Z[..., -1] = 1.0
-    Z[0, :, 2:2 + H] = 0.0
     Z[1:, :, 2:2 + nc] = YC[:-1]
     Z[1:, :, 2 + nc:2 + nc + nb] = A[:-1]
     Z[1:, :, 2 + nc + nb:2 + H] = B[:-1]
-    o = YC @ w[:nc] + w[nc]
-    o = sig(o) if cfg.output == "logistic" else o
     return dict(Z=Z, G=G, A=A, B=B, S=S, HS=HS, YC=YC, o=o)
 
 
-def _blocksum(v, k):
-    """(..., nb * k) -> (..., nb): sum over the cells of each block."""
-    return v.reshape(v.shape[:-1] + (-1, k)).sum(-1)
-
-
-def lstm_backward(P, c, do, cfg, truncated):
-    """Gradient of a loss whose derivative w.r.t. the outputs is do (L, n) (non-zero at sequence ends).
-
-    truncated=True is the paper's learning rule: an error reaching a net input (of a cell or a gate)
-    is not passed back to the units that feed it, so it flows back in time only through the
-    constant error carousel of each cell's state.  truncated=False is full BPTT.
+def lstm_backward(P, ws, lengths, r_end, dnet_o, cfg, truncated):
+    """Gradient after _lstm_run of a loss whose derivative w.r.t. each sequence's net input of the output unit
+    at its last step is dnet_o (n,).  truncated=True is the paper's learning rule: an error reaching a net
+    input (of a cell or a gate) is not passed back to the units that feed it, so it flows back in time only
+    through the constant error carousel of each cell's state.  truncated=False is full BPTT.
     Returns grads with P's shapes.
-    """
-    nb, k = cfg.blocks, cfg.cells
-    nc = nb * k
-    H = nc + 2 * nb
+
+    In tanh space (u = tanh(half net) per unit, q = h(s), r = (1 + u_b) q) with e_r, e_ub, e_ua the errors
+    on a step's r, u_b, u_a and ds the error on its state:  ds_t = ds_{t+1} + e_r (1 + u_b)(1 - q^2) / 2,
+    and the errors on the half net inputs are  ds (1 + u_a)(1 - u_c^2)  (cells),
+    (e_ub + e_r q)(1 - u_b^2)  (output gates),  (e_ua + ds u_c)(1 - u_a^2)  (input gates)."""
     W, w = P["W"], P["w"]
-    o, A, B, G, S, HS = c["o"], c["A"], c["B"], c["G"], c["S"], c["HS"]
-    L, n = o.shape
-    dnet_o = do * o * (1.0 - o) if cfg.output == "logistic" else do                           # (L, n)
+    dtype = W.dtype
+    L, n, nc, nb, k = ws.L, ws.n, ws.nc, ws.nb, ws.k
+    Y, P2 = ws.Y, ws.P2
+    cols = np.arange(n)
+    e = lengths - 1
+    dnet_o = dnet_o.astype(dtype)
     gw = np.empty_like(w)
-    gw[:nc] = np.einsum("ln,lnc->c", dnet_o, c["YC"])
+    gw[:nc] = 0.5 * (dnet_o @ r_end)
     gw[nc] = dnet_o.sum()
-    dyc_out = dnet_o[..., None] * w[:nc]                 # (L, n, nc) error on cell outputs from the output unit
-    Ak, Bk = np.repeat(A, k, axis=2), np.repeat(B, k, axis=2)
-    dHS = 0.5 * (1.0 - HS * HS)                           # h'(s)
-    dG = 0.25 * (4.0 - G * G)                             # g'(net)
-    dA, dB = A * (1.0 - A), B * (1.0 - B)
+    sq, D, E, t1, t2, steps, Zs, Ds = ws.back()
+    U4 = Y[1:, :4 * nc]
+    np.multiply(U4, U4, out=sq)
+    np.subtract(1.0, sq, out=sq)
+    QQ = sq[:, nc:]                                        # [(1 + u_a)(1 - u_c^2) | 1 - u_b^2 | 1 - u_a^2]
+    np.multiply(QQ[:, :nc], P2[:, nc:], out=QQ[:, :nc])
+    Dn = D[:L, :3 * nc]
     if truncated:
-        # the only error source is the output unit; inside a cell it is carried back unchanged by the CEC
-        dyc = dyc_out
-        dBo = _blocksum(dyc * HS, k)                      # (L, n, nb)
-        es = dyc * Bk * dHS                               # error entering the state at each step
-        ds = np.cumsum(es[::-1], axis=0)[::-1]            # s_t feeds every later s (weight 1)
-        dnet = np.concatenate([ds * Ak * dG, _blocksum(ds * G, k) * dA, dBo * dB], axis=2)
-        Zin = c["Z"]
+        # the only error source is the output unit; inside a cell it is carried back unchanged by the CEC, so
+        # ds is constant from a sequence's end back to its start
+        er = 0.5 * w[:nc, None] * dnet_o                   # (nc, n): e_r at each sequence's end
+        ds = er * (0.5 * P2[e, :nc, cols] * sq[e, :nc, cols]).T
+        mask = (np.arange(L)[:, None] <= e)[:, None, :]
+        np.multiply(mask, ds, out=Dn[:, :nc])
+        np.multiply(Dn[:, :nc], Y[1:, nc:2 * nc], out=Dn[:, 2 * nc:])
+        np.multiply(Dn[:, 2 * nc:], QQ[:, 2 * nc:], out=Dn[:, 2 * nc:])
+        np.multiply(Dn[:, :nc], QQ[:, :nc], out=Dn[:, :nc])
+        Dn[:, nc:2 * nc] = 0.0
+        Dn[e, nc:2 * nc, cols] = (er * (Y[lengths, :nc, cols] * QQ[e, nc:2 * nc, cols]).T).T
     else:
-        dnet = np.empty((L, n, H))
-        dy = np.zeros((n, H))                              # error on y_t arriving through the next step's net inputs
-        ds = np.zeros((n, nc))
-        Wr_T = W[2:2 + H].T
-        for t in range(L - 1, -1, -1):
-            dyc = dyc_out[t] + dy[:, :nc]
-            dBt = dy[:, nc + nb:] + _blocksum(dyc * HS[t], k)
-            ds = ds + dyc * Bk[t] * dHS[t]
-            dAt = dy[:, nc:nc + nb] + _blocksum(ds * G[t], k)
-            dnet[t, :, :nc] = ds * Ak[t] * dG[t]
-            dnet[t, :, nc:nc + nb] = dAt * dA[t]
-            dnet[t, :, nc + nb:] = dBt * dB[t]
-            dy = dnet[t] @ Wr_T
-        Zin = c["Z"]
-    gW = Zin.reshape(-1, Zin.shape[-1]).T @ dnet.reshape(-1, H)
-    return dict(W=gW, w=gw)
+        # The loop keeps e_r, e_ub and the output gates' half-net errors halved (its matrix is scaled to match),
+        # which saves the factor 1/2 of ds_t = ds_{t+1} + e_r (1 + u_b)(1 - q^2) / 2 at every step.
+        Q1 = sq[:, :nc]                                    # (1 + u_b)(1 - q^2)
+        np.multiply(Q1, P2[:, :nc], out=Q1)
+        D[:, 3 * nc] = 0.0
+        D[lengths, 3 * nc, cols] = dnet_o                  # enters through the output unit's weights
+        WrT = np.zeros((3 * nc, 3 * nc + 1), dtype)        # (halved) errors on [u_b | u_a | r] of step t-1 from D[t]
+        WrT[:, :3 * nc] = ws.WfT[:, :3 * nc].T
+        WrT[:, nc:2 * nc] *= 2.0
+        WrT[:nc] *= 0.5
+        WrT[2 * nc:] *= 0.5
+        WrT[2 * nc:, 3 * nc] = 0.25 * w[:nc]
+        E[3 * nc:4 * nc] = 0.0
+        e_r, ds, e_rs, e_ba, Xba, dsX, e_all = (E[2 * nc:3 * nc], E[3 * nc:4 * nc], E[2 * nc:4 * nc], E[:2 * nc],
+                                                E[4 * nc:], E[3 * nc:], E[:3 * nc])
+        mul, add, dot = np.multiply, np.add, np.dot
+        dot(WrT, D[L], e_all)
+        for q1, qu, qq, dn, dfull in steps:
+            mul(e_r, q1, t1)
+            add(ds, t1, ds)                                # ds_t
+            mul(e_rs, qu, t2)                              # [e_r q | ds u_c]
+            add(t2, e_ba, Xba)                             # errors on [u_b | u_a]
+            mul(dsX, qq, dn)                               # errors on the half net inputs [c | b | a]
+            dot(WrT, dfull, e_all)                         # errors on step t-1's [u_b | u_a | r]
+    # weight gradients: one matmul over all steps and sequences of the loop's inputs and half-net errors
+    np.copyto(Zs[:nb], Y[:L, 2 * nc:3 * nc:k].transpose(1, 0, 2))
+    np.copyto(Zs[nb:2 * nb], Y[:L, 3 * nc:4 * nc:k].transpose(1, 0, 2))
+    np.copyto(Zs[2 * nb:], Y[:L, 4 * nc:].transpose(1, 0, 2))
+    np.copyto(Ds[:nc], Dn[:, :nc].transpose(1, 0, 2))
+    Dg = Dn[:, nc:].reshape(L, 2 * nb, k, n)               # a gate's copies, summed
+    np.copyto(Ds[nc:], Dg[:, :, 0].transpose(1, 0, 2))
+    for j in range(1, k):
+        np.add(Ds[nc:], Dg[:, :, j].transpose(1, 0, 2), out=Ds[nc:])
+    gWf = Zs.reshape(len(Zs), -1) @ Ds.reshape(len(Ds), -1).T
+    M2T, C2T, C2hT = _layout(nb, k, dtype)[2:]
+    return dict(W=M2T @ gWf @ (C2T if truncated else C2hT), w=gw)
+
+
+def _dnet_o(y, err, cfg):
+    return err * y * (1.0 - y) if cfg.output == "logistic" else err
 
 
 def rnn_forward(P, X, cfg):
@@ -295,17 +440,20 @@ def rnn_forward(P, X, cfg):
     L, n, _ = X.shape
     H = cfg.rnn_hidden
     W, w = P["W"], P["w"]
-    Z = np.empty((L, n, 2 + H + 1))
+    X = X.astype(W.dtype, copy=False)
+    Z = np.empty((L, n, 2 + H + 1), W.dtype)
     Z[..., :2] = X
     Z[..., -1] = 1.0
     Z[0, :, 2:2 + H] = 0.0
-    Hs = np.empty((L, n, H))
-    pre = np.einsum("lni,ih->lnh", X, W[:2]) + W[-1]
+    Hs = np.empty((L, n, H), W.dtype)
+    pre = X @ W[:2] + W[-1]
     Wr = W[2:2 + H]
-    h = np.zeros((n, H))
+    h = np.zeros((n, H), W.dtype)
+    tmp = np.empty((n, H), W.dtype)
     for t in range(L):
-        h = np.tanh(pre[t] + h @ Wr)
-        Hs[t] = h
+        np.matmul(h, Wr, out=tmp)
+        np.add(pre[t], tmp, out=tmp)
+        h = np.tanh(tmp, out=Hs[t])
     Z[1:, :, 2:2 + H] = Hs[:-1]
     o = Hs @ w[:H] + w[H]
     o = sig(o) if cfg.output == "logistic" else o
@@ -323,12 +471,14 @@ def rnn_backward(P, c, do, cfg):
     gw[:H] = np.einsum("ln,lnh->h", dnet_o, Hs)
     gw[H] = dnet_o.sum()
     dh_out = dnet_o[..., None] * w[:H]
-    dpre = np.empty((L, n, H))
-    carry = np.zeros((n, H))
-    Wr_T = W[2:2 + H].T
+    dpre = np.empty((L, n, H), W.dtype)
+    carry = np.zeros((n, H), W.dtype)
+    Wr_T = W[2:2 + H].T.copy()
+    dH = 1.0 - Hs * Hs
     for t in range(L - 1, -1, -1):
-        dpre[t] = (dh_out[t] + carry) * (1.0 - Hs[t] ** 2)
-        carry = dpre[t] @ Wr_T
+        np.add(dh_out[t], carry, out=dpre[t])
+        np.multiply(dpre[t], dH[t], out=dpre[t])
+        np.matmul(dpre[t], Wr_T, out=carry)
     Z = c["Z"]
     gW = Z.reshape(-1, Z.shape[-1]).T @ dpre.reshape(-1, H)
     return dict(W=gW, w=gw)
@@ -343,21 +493,33 @@ def end_outputs(cache, lengths):
     return cache["o"][lengths - 1, np.arange(len(lengths))]
 
 
-def loss_and_grads(P, X, lengths, target, cfg, cache=None):
-    """Summed error E = sum_i 0.5 (o_i - d_i)^2 at each sequence's end, and its gradient (the model's rule).
-
-    For the LSTM with gradient="truncated" the returned gradient is the paper's truncated one.
-    """
-    cache = forward(P, X, cfg) if cache is None else cache
-    y = end_outputs(cache, lengths)
-    err = y - target
-    do = np.zeros_like(cache["o"])
-    do[lengths - 1, np.arange(len(lengths))] = err
+def predict(P, X, lengths, cfg):
+    """Each sequence's output at its own last step (n,), without keeping the activations."""
     if cfg.model == "lstm":
-        g = lstm_backward(P, cache, do, cfg, truncated=cfg.gradient == "truncated")
-    else:
-        g = rnn_backward(P, cache, do, cfg)
-    return float(0.5 * np.sum(err * err)), g
+        return _lstm_out(P, _lstm_run(P, X, cfg), lengths, cfg)[0]
+    return end_outputs(rnn_forward(P, X, cfg), lengths)
+
+
+def outputs_and_grads(P, X, lengths, target, cfg):
+    """Each sequence's output at its end (n,) and the gradient of E = sum_i 0.5 (o_i - d_i)^2 (the model's
+    rule: for the LSTM with gradient="truncated" the paper's truncated gradient)."""
+    if cfg.model == "lstm":
+        ws = _lstm_run(P, X, cfg)
+        y, r_end = _lstm_out(P, ws, lengths, cfg)
+        g = lstm_backward(P, ws, lengths, r_end, _dnet_o(y, y - target, cfg), cfg,
+                          truncated=cfg.gradient == "truncated")
+        return y, g
+    cache = rnn_forward(P, X, cfg)
+    y = end_outputs(cache, lengths)
+    do = np.zeros_like(cache["o"])
+    do[lengths - 1, np.arange(len(lengths))] = y - target
+    return y, rnn_backward(P, cache, do, cfg)
+
+
+def loss_and_grads(P, X, lengths, target, cfg):
+    """Summed error E = sum_i 0.5 (o_i - d_i)^2 at each sequence's end, and its gradient (the model's rule)."""
+    y, g = outputs_and_grads(P, X, lengths, target, cfg)
+    return float(0.5 * np.sum((y - target) ** 2)), g
 
 
 # ----------------------------------------------------------------------------- training
@@ -375,7 +537,7 @@ def train(cfg, seed, callback=None):
     Returns dict(P, history, seqs, stopped).  callback(seqs, state) after every update.
     """
     rngs = rng_streams(seed, STREAMS)
-    P = init_params(rngs["init"], cfg)
+    P = {k: v.astype(np.float32) for k, v in init_params(rngs["init"], cfg).items()}   # float32 training
     opt = Adam(P, lr=cfg.lr) if cfg.optimizer == "adam" else None
     recent_ok = np.zeros(cfg.window, dtype=bool)           # ring buffer over the most recent sequences
     recent_e = np.full(cfg.window, np.inf)
@@ -387,9 +549,7 @@ def train(cfg, seed, callback=None):
     while seen < cfg.max_seqs:
         n = min(cfg.batch, cfg.max_seqs - seen)
         X, lengths, target, _ = sample_sequences(rngs["data"], n, cfg.T)
-        cache = forward(P, X, cfg)
-        y = end_outputs(cache, lengths)
-        _, g = loss_and_grads(P, X, lengths, target, cfg, cache=cache)
+        y, g = outputs_and_grads(P, X, lengths, target, cfg)
         if opt is None:
             for k in P:
                 P[k] -= cfg.lr * g[k]
@@ -432,7 +592,7 @@ def evaluate(cfg, P, test):
     y = np.empty(len(target))
     for i in range(0, len(target), 512):
         sl = slice(i, i + 512)
-        y[sl] = end_outputs(forward(P, X[:, sl], cfg), lengths[sl])
+        y[sl] = predict(P, X[:, sl], lengths[sl], cfg)
     err = np.abs(y - target)
     return dict(test_wrong=int(np.sum(err >= cfg.tol)), test_mse=float(np.mean(err ** 2)),
                 test_mae=float(np.mean(err)), test_max_err=float(err.max()))
