@@ -117,13 +117,12 @@ def sample_parity(rng, n, width, lo, hi):
     and k (n,) int, the number of non-zero entries (the difficulty).
     """
     k = rng.integers(lo, hi + 1, size=n)
-    order = np.argsort(rng.random((n, width)), axis=1)           # a random permutation per row
-    rank = np.empty_like(order)
-    np.put_along_axis(rank, order, np.arange(width)[None, :].repeat(n, 0), axis=1)
-    nonzero = rank < k[:, None]                                  # k random positions per row
-    sign = np.where(rng.random((n, width)) < 0.5, 1.0, -1.0)
-    x = np.where(nonzero, sign, 0.0)
-    y = (np.sum(x > 0, axis=1) % 2).astype(float)
+    u = rng.random((n, width))                                   # a random order of the positions per row
+    kth = np.sort(u, axis=1)[np.arange(n), k - 1]
+    nonzero = u <= kth[:, None]                                  # the k first positions in that order
+    x = np.where(rng.random((n, width)) < 0.5, 1.0, -1.0)        # the signs
+    x[~nonzero] = 0.0
+    y = (np.count_nonzero(x > 0, axis=1) % 2).astype(float)
     return x, y, k
 
 
@@ -151,29 +150,31 @@ def act_forward(P, x, s0, act, eps, max_ponder):
     or M = max_ponder; R = 1 - (h^1 + ... + h^{N-1}); weights p^n = h^n (n < N), p^N = R.
     The state passed on is s = sum_n p^n s^n; the ponder cost is rho = N + R.
     Without ACT: one inner step, p^1 = 1, rho = 1.
-    Inner step n is computed only for the rows still running (N >= n), so the cost is sum(N), not B max(N).
+    Inner step n is computed only for the rows still running (N >= n), so the cost is sum(N), not B max(N);
+    the running rows' state, drive, running sum and mean are kept compact (gathered only when some halt).
     Returns cache: rows[n-1] (indices of the rows running at step n), prev[n-1] / S[n-1] (their states
-    before / after step n), Hh[n-1], p[n-1] (their halting probabilities and weights), N (B,) int,
-    R (B,), last (B, H) = s^N, s (B, H) the mean state, rho (B,).
+    before / after step n), Hh[n-1], p[n-1] (their halting probabilities and weights), go[n-1] (which of
+    them run on after step n), N (B,) int, R (B,), last (B, H) = s^N, s (B, H) the mean state, rho (B,).
     """
     B = x.shape[0]
     base = x @ P["Wx"][:-1] + P["b"]                 # (B, H): the input's drive, the same at every inner step
-    flag = P["Wx"][-1]
+    Ws, wh, bh = P["Ws"], P["wh"], P["bh"][0]
     steps = max_ponder if act else 1
-    cur = s0.copy()                                  # latest inner state of every row (s^N once halted)
-    s_mean = np.zeros_like(s0)
-    cum = np.zeros(B, dtype=x.dtype)                 # h^1 + ... + h^{n-1}
+    last = np.empty_like(s0)                         # s^N of every row
+    s_mean = np.empty_like(s0)
     N = np.ones(B, dtype=int)
     R = np.ones(B, dtype=x.dtype)
     idx = np.arange(B)
-    rows, prev, S, Hh, p = [], [], [], [], []
+    flag = P["Wx"][-1]
+    sp, drive = s0, base                             # running rows: state before the step, input drive
+    cum = np.zeros(B, dtype=x.dtype)                 # running rows: h^1 + ... + h^{n-1}
+    acc = np.zeros_like(s0)                          # running rows: sum of p^k s^k so far
+    rows, prev, S, Hh, p, go = [], [], [], [], [], []
     for n in range(1, steps + 1):
-        sp = cur[idx]
-        pre = base[idx] + sp @ P["Ws"]
+        pre = drive + sp @ Ws
         if n == 1:
             pre += flag
-        s = np.tanh(pre)
-        cur[idx] = s
+        s = np.tanh(pre, out=pre)
         rows.append(idx)
         prev.append(sp)
         S.append(s)
@@ -181,24 +182,40 @@ def act_forward(P, x, s0, act, eps, max_ponder):
             w = np.ones(len(idx), dtype=x.dtype)
             Hh.append(np.zeros(len(idx), dtype=x.dtype))
             p.append(w)
-            s_mean[idx] += s
+            go.append(np.zeros(len(idx), dtype=bool))
+            last[idx] = s
+            s_mean[idx] = s
             break
-        h = 0.5 + 0.5 * np.tanh(0.5 * (s @ P["wh"] + P["bh"][0]))   # logistic sigmoid, overflow-free
-        c = cum[idx]
-        halt = (c + h >= 1.0 - eps) | (n == steps)
-        w = np.where(halt, 1.0 - c, h)
+        h = s @ wh
+        h += bh
+        h *= 0.5
+        np.tanh(h, out=h)
+        h *= 0.5
+        h += 0.5                                     # logistic sigmoid, overflow-free
+        c2 = cum + h
+        halt = c2 >= 1.0 - eps
+        if n == steps:
+            halt[:] = True
+        w = np.where(halt, 1.0 - cum, h)
         Hh.append(h)
         p.append(w)
-        s_mean[idx] += w[:, None] * s
-        done = idx[halt]
-        N[done] = n
-        R[done] = 1.0 - c[halt]
-        cum[idx] = c + h
-        idx = idx[~halt]
-        if idx.size == 0:
-            break
+        acc += w[:, None] * s
+        cont = ~halt
+        go.append(cont)
+        if halt.any():
+            done = idx[halt]
+            N[done] = n
+            R[done] = 1.0 - cum[halt]
+            last[done] = s[halt]
+            s_mean[done] = acc[halt]
+            if not cont.any():
+                break
+            idx, sp, drive, cum, acc = idx[cont], s[cont], base[idx[cont]], c2[cont], acc[cont]
+        else:
+            sp, cum = s, c2
     rho = N + R if act else np.ones(B, dtype=x.dtype)
-    return dict(x=x, rows=rows, prev=prev, S=S, Hh=Hh, p=p, N=N, R=R, last=cur, s=s_mean, rho=rho, act=act)
+    return dict(x=x, rows=rows, prev=prev, S=S, Hh=Hh, p=p, go=go, N=N, R=R, last=last, s=s_mean, rho=rho,
+                act=act)
 
 
 def act_backward(P, c, ds, drho, g):
@@ -207,34 +224,51 @@ def act_backward(P, c, ds, drho, g):
     ds (B, H) = dL/ds for the mean state, drho (B,) = dL/drho (tau / B for the ponder cost).
     Exact gradient of the ACT paper: with N held fixed, p^n = h^n for n < N and p^N = R = 1 - sum_{n<N} h^n,
     so dL/dh^n = dL/dp^n - dL/dp^N - drho for n < N (rho = N + R), and h^N gets no gradient.
-    Accumulates parameter gradients into g; returns dL/ds0 (B, H).
+    Accumulates parameter gradients into g;
+    returns dL/ds0 (B, H).
     """
-    N = c["N"]
+    H = ds.shape[1]
     dp_last = np.einsum("bh,bh->b", ds, c["last"])   # dL/dp^N, the remainder's weight, per row
-    carry = np.zeros_like(ds)                         # dL/ds^n arriving from inner step n+1 (zero after N)
-    dpre_sum = np.zeros_like(ds)
-    Ws_T = P["Ws"].T
+    WsT = P["Ws"].T
+    wh = P["wh"]
+    back = None                                       # [dL/ds^{n-1} from step n, sum of dpre over steps >= n] (m_n, 2H)
     for n in range(len(c["S"]), 0, -1):
-        idx, s, sp, w = c["rows"][n - 1], c["S"][n - 1], c["prev"][n - 1], c["p"][n - 1]
+        idx, s, w, go = c["rows"][n - 1], c["S"][n - 1], c["p"][n - 1], c["go"][n - 1]
         dsr = ds[idx]
-        dsn = carry[idx] + w[:, None] * dsr
+        dsn = w[:, None] * dsr
+        if back is not None:
+            if back.shape[0] == dsn.shape[0]:
+                dsn += back[:, :H]
+                dps = back[:, H:]
+            else:
+                dsn[go] += back[:, :H]
+                dps = np.zeros_like(dsn)
+                dps[go] = back[:, H:]
         if c["act"]:
             h = c["Hh"][n - 1]
-            dp = np.einsum("bh,bh->b", dsr, s)
-            dh = np.where(N[idx] > n, dp - dp_last[idx] - drho[idx], 0.0)
+            dh = np.einsum("bh,bh->b", dsr, s)
+            dh -= dp_last[idx]
+            dh -= drho[idx]
+            dh = np.where(go, dh, 0.0)                # h^N gets no gradient
             dhpre = dh * h * (1.0 - h)                # through the logistic
-            dsn += dhpre[:, None] * P["wh"]
+            dsn += dhpre[:, None] * wh
             g["wh"] += s.T @ dhpre
             g["bh"][0] += dhpre.sum()
         dpre = dsn * (1.0 - s * s)
-        g["Ws"] += sp.T @ dpre
-        dpre_sum[idx] += dpre
+        g["Ws"] += c["prev"][n - 1].T @ dpre
         if n == 1:
             g["Wx"][-1] += dpre.sum(0)
-        carry[idx] = dpre @ Ws_T
+        nb = np.empty((dpre.shape[0], 2 * H), dtype=dpre.dtype)
+        np.matmul(dpre, WsT, out=nb[:, :H])
+        if back is None:
+            nb[:, H:] = dpre
+        else:
+            np.add(dps, dpre, out=nb[:, H:])
+        back = nb
+    dpre_sum = back[:, H:]                            # step 1 runs every row, in order
     g["Wx"][:-1] += c["x"].T @ dpre_sum
     g["b"] += dpre_sum.sum(0)
-    return carry
+    return back[:, :H].copy()
 
 
 def loss_and_grads(P, x, y, cfg):
