@@ -314,46 +314,148 @@ def lstm_forward(W, Wk, X, C, S, rec=None, keep=False, active=None):
     return Y
 
 
-def lstm_online_step(W, Wk, z, s, dS, target, C, S):
-    """One time step of R nets (one string each) with the paper's truncated gradient.
+def lstm_online_stepper(Wh, Wkh, C, S, dW, dWk, alpha):
+    """One time step of R nets (one string each) with the paper's truncated gradient, as a closure over
+    preallocated buffers: every array below is allocated once, every step writes into it with out=.
 
-    z (R, nz+1): this step's sources [x(t), yc(t-1), y_in(t-1), y_out(t-1), 1], written by the caller;
-    s (R, C, S) cell states, updated in place; dS (R, nz+1, 2, C, S): the forward-propagated partials
-    ds_jv/dw of cell v of block j w.r.t. the weights into that cell ([:, :, 0]) and into its block's
-    input gate ([:, :, 1]), updated in place (Appendix A.1, eqs. 25 and 27).  Errors are not passed
-    from cells or gates back into earlier activations (the truncation); inside a cell they travel
-    back unchanged along the carousel, which the partials carry forward.
-    target (R, K).  Returns (G (R, nz+1, 2C + C*S) and Gk (R, C*S, K): minus the gradient of
-    E(t) = 1/2 sum_k (t_k - y_k)^2, i.e. the paper's weight change divided by alpha (eqs. 19-28);
-    the new recurrent sources (R, C*S + 2C); the outputs y (R, K)).
-    Logistic units are written through th = tanh(net/2): f = (1 + th)/2, f' = (1 - th^2)/4, and the
-    cell input g = 4 f - 2 = 2 th with g' = 1 - th^2; h(s) = 2 f(s) - 1 = tanh(s/2), h' = (1 - h^2)/2.
+    Wh = W/2 (R, nz+1, 2C + C*S), columns [input gates | output gates | cells], and Wkh = Wk/2 (R, C*S, K)
+    are the weights at half scale (th = tanh(z Wh) is then the logistic's tanh(net/2) with no extra
+    product; every scaling in this function is by a power of two, so the numbers are bit for bit those
+    of the unscaled per-step formulas, the form this file computed them in before).  Each step adds
+    alpha/2 G to dW and alpha/2 G_k to dWk, G and G_k minus the gradient of E(t) = 1/2 sum_k (t_k - y_k)^2
+    (the paper's weight change divided by alpha, eqs. 19-28): with dW = Wh, dWk = Wkh this is the
+    paper's update W += alpha G.
+    alpha (R,): each net's learning rate; set_rate(r, a) changes net r's (0 freezes it).
+
+    Returns (steps, zs, sh, Q, set_rate): steps[t % 2](x1h, t2) runs step t, x1h (R, K) the one-hot
+    input, t2 (R, K) twice the target; zs[t % 2] (R, nz+1) are step t's sources [x(t), yc(t-1),
+    y_in(t-1), y_out(t-1), 1]; sh (R, C, S) half the cell states; Q (R, nz+1, 2 C*S + C) the forward-propagated
+    partials ds/dw of each cell w.r.t. the weights into its input gate (columns [:C*S], twice their
+    value) and into the cell itself (columns [C*S + C:], twice their value) (Appendix A.1, eqs. 25, 27);
+    its columns [C*S:C*S + C] hold z for the output gates, whose gradient is z e_out (eq. 24).
+    A caller resets net r after its string ends at step t: zs[(t + 1) % 2][r, K:-1] = 0, sh[r] = 0, Q[r] = 0.
+    Logistic units through th = tanh(net/2): f = (1 + th)/2, f' = (1 - th^2)/4; the cell input
+    g = 4 f - 2 = 2 th, g' = 1 - th^2; h(s) = 2 f(s) - 1 = tanh(s/2), h' = (1 - h^2)/2.
     """
-    R = z.shape[0]
+    R, nz1, cols = Wh.shape
     NC, C2 = C * S, 2 * C
-    th = np.tanh(0.5 * (z[:, None, :] @ W)[:, 0])            # (R, 2C + C*S)
-    gates = 0.5 + 0.5 * th[:, :C2]                             # [input gates | output gates]
-    y_in, y_out = gates[:, :C, None], gates[:, C:, None]       # (R, C, 1)
-    thc = th[:, C2:].reshape(R, C, S)
-    gc = 2.0 * thc                                             # g(net_c) in [-2, 2]
-    s += y_in * gc                                             # CEC, no forget gate
-    hs = np.tanh(0.5 * s)                                      # h(s) in [-1, 1]
-    yc = (y_out * hs).reshape(R, NC)
-    ty = np.tanh(0.5 * (yc[:, None, :] @ Wk)[:, 0])
-    y = 0.5 + 0.5 * ty                                         # (R, K) output units
-    e_k = 0.25 * (1.0 - ty * ty) * (target - y)                # eq. 19
-    back = (e_k[:, None, :] @ Wk.transpose(0, 2, 1)).reshape(R, C, S)   # sum_k w_k,cv e_k
-    fin = (0.25 * (1.0 - th[:, :C] * th[:, :C]))[:, :, None]  # f'_in
-    e_out = 0.25 * (1.0 - th[:, C:C2] * th[:, C:C2]) * np.sum(hs * back, axis=2)   # eq. 21
-    e_s = (0.5 * y_out) * (1.0 - hs * hs) * back               # eq. 23
-    coef = np.stack([(1.0 - thc * thc) * y_in, fin * gc], axis=1)   # g' y_in (eq. 27), f'_in g (eq. 25)
-    dS += z[:, :, None, None, None] * coef[:, None]
-    dE = dS * e_s[:, None, None]                                    # eqs. 26, 28
-    G = np.concatenate([dE[:, :, 1].sum(-1), z[:, :, None] * e_out[:, None, :],
-                        dE[:, :, 0].reshape(R, -1, NC)], axis=2)
-    G[:, -1, C2:] = 0.0                                             # cells have no bias
-    Gk = yc[:, :, None] * e_k[:, None, :]                           # eq. 22 for l = k
-    return G, Gk, np.concatenate([yc, gates], axis=1), y
+    M = 2 * NC + C
+    mul, add, sub, tanh = np.multiply, np.add, np.subtract, np.tanh
+    # one net: np.dot on 2-D views (the same BLAS call as matmul, bit for bit, with less overhead)
+    mm, sq = (np.dot, lambda a: a[0]) if R == 1 else (np.matmul, lambda a: a)
+    zs = (np.zeros((R, nz1)), np.zeros((R, nz1)))        # this step's and the next step's sources (ping-pong)
+    for z in zs:
+        z[:, -1] = 1.0
+    net3 = np.zeros((R, 1, cols))
+    net = net3[:, 0]
+    A = np.zeros((R, cols + NC + K))                     # tanh outputs [th (gates, cells) | h(s) | ty (outputs)]
+    D = np.zeros_like(A)                                 # 1 - A^2, all derivatives at once
+    th, thg = A[:, :cols], A[:, :C2]
+    thc3 = A[:, C2:cols].reshape(R, C, S)
+    hs3 = A[:, cols:cols + NC].reshape(R, C, S)
+    ty = A[:, cols + NC:]
+    D_in3, D_out3, D_c3 = D[:, :C, None], D[:, C:C2, None], D[:, C2:cols].reshape(R, C, S)
+    D_hs3, D_ty = D[:, cols:cols + NC].reshape(R, C, S), D[:, cols + NC:]
+    g2 = np.zeros((R, C2))                               # 1 + th of the gates = 2 f
+    one_g, half_g, one_A, one_K = np.ones((R, C2)), np.full((R, C2), 0.5), np.ones_like(A), np.ones((R, K))
+    g2_in3 = g2[:, :C, None]
+    sh = np.zeros((R, C, S))
+    u3, hb3, v3 = np.zeros((R, C, S)), np.zeros((R, C, S)), np.zeros((R, C, S))
+    hbs = np.zeros((R, C, 1))
+    o3 = np.zeros((R, 1, K))
+    o = o3[:, 0]
+    tyy, err2, ek2, ekA, ekB, cAK, cBK = (np.zeros((R, K)) for _ in range(7))
+    cAK[:], cBK[:] = np.asarray(alpha, float)[:, None] / 32.0, np.asarray(alpha, float)[:, None] / 16.0
+    ekB_row = ekB[:, None, :]
+    back3 = np.zeros((R, 1, NC))
+    backc3 = back3.reshape(R, C, S)
+    mm_back = (sq(ekA[:, None, :]), sq(Wkh.transpose(0, 2, 1)), sq(back3))
+    mm_out_w = sq(Wkh)
+    mm_net = (sq(Wh), sq(net3))
+    # error signals and trace coefficients in the column layout of Q: [in-gate traces (NC) | out (C) | cells (NC)]
+    e = np.zeros((R, M))
+    e_row, e_in3, e_out3 = e[:, None, :], e[:, :NC].reshape(R, C, S), e[:, NC:NC + C, None]
+    e_c3 = e[:, NC + C:].reshape(R, C, S)
+    coef = np.zeros((R, M))
+    coef[:, NC:NC + C] = 1.0                             # Q's output-gate columns become z itself
+    coef_row, coef_in3, coef_c3 = coef[:, None, :], coef[:, :NC].reshape(R, C, S), coef[:, NC + C:].reshape(R, C, S)
+    Q = np.zeros((R, nz1, M))
+    Q_out = Q[:, :, NC:NC + C]
+    tmp, P = np.zeros_like(Q), np.zeros_like(Q)
+    P_cb = P[:, -1, NC + C:]                             # cells have no bias
+    Pk = np.zeros_like(Wkh)
+    if S == 1:                                           # Q's columns are W's: [in | out | cells]
+        P_w, dW_w = P, dW
+    else:                                                # out and cells; the in gates sum over their cells
+        P_w, dW_w = P[:, :, NC:], dW[:, :, C:]
+        P_in4, dW_in, gin = P[:, :, :NC].reshape(R, nz1, C, S), dW[:, :, :C], np.zeros((R, nz1, C))
+        # sums over a block's cells as adds of strided slices (a reduce over so short an axis is slow)
+        P_in_v, hb_v = [P_in4[..., v] for v in range(S)], [hb3[:, :, v:v + 1] for v in range(S)]
+
+    def set_rate(r, a):
+        cAK[r], cBK[r] = a / 32.0, a / 16.0
+
+    def make_step(z, zn):
+        """The step that reads sources z and writes the next step's recurrent sources into zn."""
+        z_mm, zcol, zin = sq(z[:, None, :]), z[:, :, None], z[:, :K]
+        yc, gates = zn[:, K:K + NC], zn[:, K + NC:-1]    # [yc(t) | y_in(t) | y_out(t)]
+        yc3, yc_mm, yc_col = yc.reshape(R, C, S), sq(yc[:, None, :]), yc[:, :, None]
+        y_in3, y_out3 = gates[:, :C, None], gates[:, C:, None]
+        Wh_mm, net_mm = mm_net
+        ekA_mm, WkhT_mm, back_mm = mm_back
+        o_mm = sq(o3)
+
+        def step(x1h, t2):
+            zin[...] = x1h
+            mm(z_mm, Wh_mm, net_mm)                      # net/2 of gates and cells
+            tanh(net, th)
+            add(thg, one_g, g2)
+            mul(g2, half_g, gates)                       # y_in, y_out
+            mul(y_in3, thc3, u3)
+            add(sh, u3, sh)                              # CEC, no forget gate: s += y_in g
+            tanh(sh, hs3)                                # h(s)
+            mul(y_out3, hs3, yc3)                        # cell outputs
+            mm(yc_mm, mm_out_w, o_mm)
+            tanh(o, ty)                                  # output units y = (1 + ty)/2
+            mul(A, A, D)
+            sub(one_A, D, D)
+            add(ty, one_K, tyy)
+            sub(t2, tyy, err2)                           # 2 (t - y)
+            mul(D_ty, err2, ek2)                         # 8 e_k (eq. 19)
+            mul(ek2, cAK, ekA)
+            mul(ek2, cBK, ekB)
+            mm(ekA_mm, WkhT_mm, back_mm)                 # sum_k w_k,cv e_k, scaled
+            mul(hs3, backc3, hb3)
+            if S == 1:
+                mul(D_out3, hb3, e_out3)                 # e_out (eq. 21)
+            else:
+                add(hb_v[0], hb_v[1], hbs)
+                for v in range(2, S):
+                    add(hbs, hb_v[v], hbs)
+                mul(D_out3, hbs, e_out3)
+            mul(y_out3, D_hs3, v3)
+            mul(v3, backc3, e_in3)                       # e_s (eq. 23), for the in-gate columns
+            e_c3[...] = e_in3                            # and the cell columns
+            mul(D_in3, thc3, coef_in3)                   # f'_in g (eq. 25)
+            mul(D_c3, g2_in3, coef_c3)                   # g' y_in (eq. 27)
+            Q_out[...] = 0.0
+            mul(zcol, coef_row, tmp)
+            add(Q, tmp, Q)                               # the partials ds/dw, carried forward
+            mul(Q, e_row, P)                             # eqs. 26, 28 and (out gates) 24
+            P_cb[...] = 0.0
+            add(dW_w, P_w, dW_w)
+            if S > 1:
+                add(P_in_v[0], P_in_v[1], gin)
+                for v in range(2, S):
+                    add(gin, P_in_v[v], gin)
+                add(dW_in, gin, dW_in)
+            mul(yc_col, ekB_row, Pk)                     # eq. 22 for l = k
+            add(dWk, Pk, dWk)
+
+        return step
+
+    steps = (make_step(zs[0], zs[1]), make_step(zs[1], zs[0]))
+    return steps, zs, sh, Q, set_rate
 
 
 def lstm_string_grad(P, X, T):
@@ -363,17 +465,11 @@ def lstm_string_grad(P, X, T):
     R, L, _ = X.shape
     C = P["W_in"].shape[-1]
     S = P["W_c"].shape[-1] // C
-    z = np.zeros((R, W.shape[1]))
-    z[:, -1] = 1.0
-    s, dS = np.zeros((R, C, S)), np.zeros((R, W.shape[1], 2, C, S))
     gW, gk = np.zeros_like(W), np.zeros_like(Wk)
+    steps = lstm_online_stepper(0.5 * W, 0.5 * Wk, C, S, gW, gk, np.full(R, -1.0))[0]   # gW, gk collect -G/2
     for t in range(L):
-        z[:, :K] = X[:, t]
-        G, Gk, recur, _ = lstm_online_step(W, Wk, z, s, dS, T[:, t], C, S)
-        gW -= G
-        gk -= Gk
-        z[:, K:-1] = recur
-    return unpack(gW, gk, C)
+        steps[t % 2](X[:, t], 2.0 * T[:, t])
+    return unpack(2.0 * gW, 2.0 * gk, C)
 
 
 def lstm_string_loss(P, X, T, rec=None):
@@ -538,20 +634,22 @@ def _train_lstm(cfg, data, P, pairs, order, hist, callback):
     stream of training strings; each changes its weights after every step (update="step")."""
     R, C, S = cfg.trials, cfg.blocks, cfg.block_size
     W, Wk = pack(P)
+    Wh, Wkh = 0.5 * W, 0.5 * Wk                                  # the stepper's half-scale weights (exact)
     xs, ys, ends, counts = symbol_streams(data, pairs, order, cfg.targets)
-    nz1 = W.shape[1]
-    z = np.zeros((R, nz1))
-    z[:, -1] = 1.0
-    s, dS = np.zeros((R, C, S)), np.zeros((R, nz1, 2, C, S))
     accW, acck = np.zeros_like(W), np.zeros_like(Wk)             # per-string sums (update="string")
-    lr = np.full((R, 1, 1), cfg.lr)
+    dW, dWk = (Wh, Wkh) if cfg.update == "step" else (accW, acck)
+    steps, zs, sh, Q, set_rate = lstm_online_stepper(Wh, Wkh, C, S, dW, dWk, np.full(R, cfg.lr))
     solved_at = -np.ones(R, dtype=np.int64)
     final = dict(W=W.copy(), Wk=Wk.copy())
     running = np.ones(R, dtype=bool)
     queue = []                                                   # (trial, seqs, W, Wk) awaiting the test
     next_log = cfg.log_every
-    eye = np.eye(K)
-    any_end = ends.any(0)
+    eye, bits2 = np.eye(K), 2.0 * BITS
+    any_end = ends.any(0).tolist()
+
+    def stop(r):
+        running[r] = False
+        set_rate(r, 0.0)
 
     def flush():
         if not queue:
@@ -563,54 +661,56 @@ def _train_lstm(cfg, data, P, pairs, order, hist, callback):
         for i, (r, n, w, wk) in enumerate(queue):
             if solved_at[r] < 0 and tr_ok[i] == 1.0 and te_ok[i] == 1.0:
                 solved_at[r] = n                                 # the stopping criterion is met
-                running[r] = False
-                lr[r] = 0.0
+                stop(r)
                 final["W"][r], final["Wk"][r] = w, wk
             if callback is not None:
                 callback(n, dict(trial=int(r), P=dict(W=w[None], Wk=wk[None]), hist=hist, train_ok=tr_ok[i],
                                  test_ok=te_ok[i]))
         queue.clear()
 
-    for t in range(xs.shape[1]):
-        z[:, :K] = eye[xs[:, t]]
-        G, Gk, recur, _ = lstm_online_step(W, Wk, z, s, dS, BITS[ys[:, t]], C, S)
-        z[:, K:-1] = recur
-        if cfg.update == "step":
-            W += lr * G
-            Wk += lr * Gk
-        else:
-            accW += G
-            acck += Gk
-        if not any_end[t]:
-            continue
-        d = np.flatnonzero(ends[:, t])
-        if cfg.update == "string":
-            W[d] += lr[d] * accW[d]
-            Wk[d] += lr[d] * acck[d]
-            accW[d], acck[d] = 0.0, 0.0
-        z[d, K:-1] = 0.0                                         # all activations reset after a string
-        s[d], dS[d] = 0.0, 0.0
-        for r in d:
-            n = int(counts[r, t])
-            if not running[r]:
+    T, chunk = xs.shape[1], 2048
+    step_of = steps * (chunk // 2)                               # step t runs steps[t % 2] (ping-pong sources)
+    for t0 in range(0, T, chunk):                                # inputs and targets of a chunk of steps at once
+        X1h = eye[xs[:, t0:t0 + chunk].T]                        # (steps, R, K)
+        T2 = bits2[ys[:, t0:t0 + chunk].T]                       # twice the targets
+        for t, step, x1h, t2 in zip(range(t0, T), step_of, X1h, T2):
+            step(x1h, t2)
+            if not any_end[t]:
                 continue
-            if n % cfg.eval_every == 0:
-                queue.append((r, n, W[r].copy(), Wk[r].copy()))
-            if n >= cfg.max_seqs:
-                running[r] = False                               # failed within the budget
-                lr[r] = 0.0
-                final["W"][r], final["Wk"][r] = W[r], Wk[r]
-        if len(queue) >= max(1, min(8, int(running.sum()))) or not running.any():
-            flush()
+            d = np.flatnonzero(ends[:, t])
+            if cfg.update == "string":
+                Wh[d] += accW[d]
+                Wkh[d] += acck[d]
+                accW[d], acck[d] = 0.0, 0.0
+            zs[(t + 1) & 1][d, K:-1] = 0.0                       # all activations reset after a string
+            sh[d], Q[d] = 0.0, 0.0
+            top = 0
+            for r in d:
+                n = int(counts[r, t])
+                if not running[r]:
+                    continue
+                top = max(top, n)
+                if n % cfg.eval_every == 0:
+                    queue.append((r, n, 2.0 * Wh[r], 2.0 * Wkh[r]))
+                if n >= cfg.max_seqs:
+                    stop(r)                                      # failed within the budget
+                    final["W"][r], final["Wk"][r] = 2.0 * Wh[r], 2.0 * Wkh[r]
+            if queue and (len(queue) >= max(1, min(8, int(running.sum()))) or not running.any()):
+                flush()
             if not running.any():
                 break
-        low = int(counts[running, t].min())
-        if low >= next_log:
-            progress(f"lstm: every running trial past {low} sequences; solved {int((solved_at >= 0).sum())}/{R}")
-            next_log += cfg.log_every
+            if top >= next_log:                                  # the slowest running trial may have passed it
+                low = int(counts[running, t].min())
+                if low >= next_log:
+                    progress(f"lstm: every running trial past {low} sequences; "
+                             f"solved {int((solved_at >= 0).sum())}/{R}")
+                    next_log += cfg.log_every
+        else:
+            continue
+        break
     flush()
     for r in np.flatnonzero(running):                            # (cannot happen: streams end at max_seqs)
-        final["W"][r], final["Wk"][r] = W[r], Wk[r]
+        final["W"][r], final["Wk"][r] = 2.0 * Wh[r], 2.0 * Wkh[r]
     return solved_at, final
 
 
@@ -880,6 +980,8 @@ def cli_main(argv, *, slug, doc, config_cls, smoke, run, gradcheck=None, tol=1e-
     for k, v in metrics.items():
         print(f"{k:<28s} {v}")
     print(f"{'wall_s':<28s} {wall:.2f}")
+    if args.smoke:
+        print("(smoke run: a reduced config that checks the code path end to end; it is not expected to solve)")
     if args.json:
         write_record(args.json, slug, args.seed, args.smoke, cfg, metrics, wall)
     return 0

@@ -323,47 +323,33 @@ def online_ab(cfg, P, X, D, lr, on=None):
     With lr = 0 the weights stay fixed and the summed per-step gradients are returned: the exact gradient
     of the sequence's summed error (what the gradient check compares).  Returns (grads or None, sq (S, T)).
     """
+    if cfg.model == "lstm":
+        return _online_ab_lstm(cfg, P, X, D, lr, on)
     S, T = X.shape
     V = P["Wo"].shape[1]
     si = np.arange(S)
     G = {k: np.zeros_like(v) for k, v in P.items()} if lr == 0 else None
     sq = np.empty((S, T))
-    state = np.zeros(S)                       # s (LSTM cell state) or h (RNN hidden unit)
-    dA, dB = np.zeros((S, V)), np.zeros((S, V))   # LSTM: ds/dui, ds/duc;  RNN: dh/duh, (dB[:, 0]) dh/dr
-    lstm = cfg.model == "lstm"
+    h = np.zeros(S)                           # the hidden unit
+    dA, dB = np.zeros((S, V)), np.zeros((S, V))   # dh/duh, (dB[:, 0]) dh/dr
     ce = np.empty((S, T)) if loss_of(cfg) == "ce" else False
     for t in range(T):
         x = X[:, t]
-        if lstm:
-            yi, g = sig(P["ui"][si, x]), sig(P["uc"][si, x])
-            dA[si, x] += g * yi * (1.0 - yi)
-            dB[si, x] += yi * g * (1.0 - g)
-            state = state + yi * g
-            w_read = P["wc"]
-        else:
-            h = sig(P["uh"][si, x] + P["r"][:, 0] * state)
-            fp = h * (1.0 - h)
-            dA *= (P["r"][:, 0] * fp)[:, None]
-            dA[si, x] += fp
-            dB[:, 0] = fp * (state + P["r"][:, 0] * dB[:, 0])
-            state = h
-            w_read = P["wh"]
-        y = sig(P["Wo"][si, x] + state[:, None] * w_read)
+        hn = sig(P["uh"][si, x] + P["r"][:, 0] * h)
+        fp = hn * (1.0 - hn)
+        dA *= (P["r"][:, 0] * fp)[:, None]
+        dA[si, x] += fp
+        dB[:, 0] = fp * (h + P["r"][:, 0] * dB[:, 0])
+        h = hn
+        y = sig(P["Wo"][si, x] + h[:, None] * P["wh"])
         e = y.copy()
         e[si, D[:, t]] -= 1.0
         sq[:, t] = 0.5 * np.sum(e * e, axis=1)
         if ce is not False:      # cross-entropy sum_k -d log y - (1 - d) log(1 - y), for the gradient check
             ce[:, t] = -np.sum(np.log(np.where(e < 0, y, 1.0 - y) + 1e-300), axis=1)
         dn = e * y * (1.0 - y) if ce is False else e            # (S, V) error at the output nets
-        dstate = np.sum(dn * w_read, axis=1)                    # dE_t / d(s_t or h_t)
-        if lstm and on is not None:
-            dstate = dstate * on
-        grads = {"Wo": dn, ("wc" if lstm else "wh"): dn * (state if on is None else state * on)[:, None],
-                 ("ui" if lstm else "uh"): dstate[:, None] * dA}
-        if lstm:
-            grads["uc"] = dstate[:, None] * dB
-        else:
-            grads["r"] = (dstate * dB[:, 0])[:, None]
+        dstate = np.sum(dn * P["wh"], axis=1)                   # dE_t / dh_t
+        grads = {"Wo": dn, "wh": dn * h[:, None], "uh": dstate[:, None] * dA, "r": (dstate * dB[:, 0])[:, None]}
         for k, gk in grads.items():
             if k == "Wo":
                 if G is None:
@@ -375,6 +361,115 @@ def online_ab(cfg, P, X, D, lr, on=None):
             else:
                 G[k] += gk
     return G, (sq if ce is False or lr > 0 else ce)
+
+
+def _online_ab_lstm(cfg, P, X, D, lr, on=None):
+    """online_ab for the LSTM: the same arithmetic, bit for bit, in preallocated buffers.
+
+    The weights live at half scale during the sequence (Woh = Wo/2, wch = wc/2, H = [ui, uc]/2), so
+    z/2 feeds tanh directly (f(z) = (1 + tanh(z/2))/2); every rescaling is by a power of two, hence
+    exact.  Rows of Wo, ui, uc are gathered and scattered through the flat index net * V + symbol.
+    """
+    S, T = X.shape
+    V = P["Wo"].shape[1]
+    mul, add, sub, tanh = np.multiply, np.add, np.subtract, np.tanh
+    ce_loss = loss_of(cfg) == "ce"
+    Woh = 0.5 * P["Wo"].reshape(S * V, V)
+    wch = 0.5 * P["wc"]
+    H = 0.5 * np.stack([P["ui"], P["uc"]], axis=-1)                # (S, V, 2)
+    Hf = H.reshape(S * V, 2)
+    # each step subtracts rate/2 times the step's gradient from the targets tWo, twc, tH
+    if lr == 0:                                                    # gradient mode: rate -1 into zeroed sums
+        rate, tWo, twc, tH = -1.0, np.zeros_like(Woh), np.zeros_like(wch), np.zeros_like(H)
+    else:                                                          # training: rate lr into the weights
+        rate, tWo, twc, tH = lr, Woh, wch, H
+    lrh = 0.5 * rate
+    IX = np.ascontiguousarray((X + V * np.arange(S)[:, None]).T)   # (T, S) flat row of each step's symbol
+    OH = (D.T[:, :, None] == np.arange(V)).astype(float)           # (T, S, V) one-hot targets
+    E = np.empty((T, S, V))                                        # y - d of every step
+    Y = np.empty((T, S, V)) if (ce_loss and lr == 0) else None
+    a, f, omf, inc = (np.zeros((S, 2)) for _ in range(4))
+    f0, f1 = f[:, :1], f[:, 1:]                                    # y^in, g
+    half2, one2 = np.full((S, 2), 0.5), np.ones((S, 2))
+    yg, state, dsh = np.zeros((S, 1)), np.zeros((S, 1)), np.zeros((S, 1))
+    dAB = np.zeros((S, V, 2))                                      # ds/dui, ds/duc (zero for unseen symbols)
+    dABf = dAB.reshape(S * V, 2)
+    o, y, tmp, dn, omy = (np.zeros((S, V)) for _ in range(5))
+    halfV, oneV, lrhV = np.full((S, V), 0.5), np.ones((S, V)), np.full((S, V), lrh)
+    tmp3 = np.zeros((S, V, 2))
+    rate3 = np.full((S, V, 2), rate)
+    so = np.zeros((S, 1))
+    on_col = None if on is None else np.asarray(on, float)[:, None]
+    if on_col is not None:
+        gate_on = np.broadcast_to(on_col, (S, 1)).copy()
+    red = np.add.reduce
+    dsh0, dsh3 = dsh[:, 0], dsh[:, :, None]
+    one = S == 1                  # one net: its rows are slices (views, updated in place); else index arrays
+    rows = [slice(i, i + 1) for i in IX[:, 0].tolist()] if one else list(IX)
+    # rate/2 a power of two (training at lr 1, gradient mode): (rate/2 e) s rounds as rate/2 (e s)
+    pow2 = np.frexp(lrh)[0] in (0.5, -0.5)
+    for t, r, et, oh in zip(range(T), rows, E, OH):
+        tanh(Hf[r], a)                                             # [ui, uc] . x_t / 2 -> tanh
+        mul(a, half2, f)
+        add(f, half2, f)                                           # y^in = f(ui . x), g = f(uc . x)
+        mul(f1, f0, yg)                                            # y^in g
+        sub(one2, f, omf)
+        mul(yg, omf, inc)                                          # g f'(ui . x), y^in f'(uc . x) (f' = f (1 - f))
+        if one:
+            v = dABf[r]
+            add(v, inc, v)
+        else:
+            dABf[r] += inc                                         # ds/du at the row of x_t
+        add(state, yg, state)                                      # CEC: s_t = s_{t-1} + y^in g
+        mul(state, wch, tmp)
+        add(Woh[r], tmp, o)
+        tanh(o, o)
+        mul(o, halfV, y)
+        add(y, halfV, y)                                           # y_t = f(Wo^T x_t + wc s_t)
+        sub(y, oh, et)                                             # y - d
+        if Y is not None:
+            Y[t] = y
+        if ce_loss:
+            e_net = et                                             # cross-entropy: the error at the output nets
+        else:
+            mul(et, y, dn)
+            sub(oneV, y, omy)
+            mul(dn, omy, dn)
+            e_net = dn
+        mul(e_net, wch, tmp)
+        red(tmp, 1, None, dsh0)                                    # dE_t / ds_t, halved
+        if on_col is not None:
+            mul(dsh, gate_on, dsh)
+            mul(state, gate_on, so)
+        else:
+            so = state
+        mul(e_net, lrhV, tmp)
+        if one:
+            v = tWo[r]
+            sub(v, tmp, v)
+        else:
+            tWo[r] -= tmp                                          # Wo row of x_t
+        if pow2:
+            mul(tmp, so, tmp)
+        else:
+            mul(e_net, so, tmp)
+            mul(tmp, lrhV, tmp)
+        sub(twc, tmp, twc)                                         # wc
+        mul(dsh3, dAB, tmp3)
+        if rate != 1.0:
+            mul(tmp3, rate3, tmp3)
+        sub(tH, tmp3, tH)                                          # ui, uc
+    sq = np.ascontiguousarray(0.5 * np.sum(E * E, axis=2).T)       # (S, T)
+    if lr == 0:
+        G = dict(Wo=2.0 * tWo.reshape(S, V, V), wc=2.0 * twc, ui=2.0 * tH[..., 0], uc=2.0 * tH[..., 1])
+        if ce_loss:
+            ce = np.ascontiguousarray(-np.sum(np.log(np.where(E < 0, Y, 1.0 - Y) + 1e-300), axis=2).T)
+            return G, ce
+        return G, sq
+    P["Wo"][...] = 2.0 * Woh.reshape(S, V, V)
+    P["wc"][...] = 2.0 * wch
+    P["ui"][...], P["uc"][...] = 2.0 * H[..., 0], 2.0 * H[..., 1]
+    return None, sq
 
 
 def lstm_c_forward(P, sym, mask, grad=False, fixed_h=None):
@@ -859,6 +954,8 @@ def cli_main(argv, *, slug, doc, config_cls, smoke, run, gradcheck=None, tol=1e-
     for k, v in metrics.items():
         print(f"{k:<28s} {v}")
     print(f"{'wall_s':<28s} {wall:.2f}")
+    if args.smoke:
+        print("(smoke run: a reduced config that checks the code path end to end; it is not expected to solve)")
     if args.json:
         write_record(args.json, slug, args.seed, args.smoke, cfg, metrics, wall)
     return 0
