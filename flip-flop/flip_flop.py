@@ -15,6 +15,7 @@ plain gradient descent for both nets.
 Run:  python3 flip_flop.py --seed 0            (sequential regime, the headline)
       python3 flip_flop.py --seed 0 --regime parallel
 """
+import functools
 import sys
 from dataclasses import dataclass, field
 
@@ -107,6 +108,7 @@ STREAMS = ("init", "data", "explore", "eval", "probe")  # every random stream, b
 # ----------------------------------------------------------------------------- environment
 
 N_IN = 5  # C's input: one-hot (A, B, X), bias 1, previous step's pain
+_ONE_HOT = np.eye(4)[:, :3]  # event code -> its one-hot row (A, B, X); "nothing" is all zeros
 
 
 def sample_episodes(rng, n, length, cfg):
@@ -115,19 +117,25 @@ def sample_episodes(rng, n, length, cfg):
     Returns ev (length, n) int in {0: A, 1: B, 2: X, 3: nothing}, E (length, n, 3) one-hot,
     d (length, n) desired output: 1 iff a B occurred since the most recent A (starts at 0).
     """
-    probs = [cfg.p_a, cfg.p_b, cfg.p_x, 1.0 - cfg.p_a - cfg.p_b - cfg.p_x]
-    ev = rng.choice(4, size=(length, n), p=probs)
-    E = np.zeros((length, n, 3))
-    for k in range(3):
-        E[..., k] = ev == k
-    t_idx = np.arange(length)[:, None]
-    last = np.maximum.accumulate(np.where(ev <= 1, t_idx, -1), axis=0)   # step of the latest A or B
-    d = (np.take_along_axis(ev, np.maximum(last, 0), axis=0) == 1) & (last >= 0)
-    d = d.astype(float)
+    cdf, two_t = _event_tables(cfg.p_a, cfg.p_b, cfg.p_x, length)
+    ev = cdf.searchsorted(rng.random((length, n)), side="right")   # = rng.choice(4, p=...), draw for draw
+    E = _ONE_HOT[ev]
+    code = np.where(ev <= 1, two_t + ev, -2)                        # 2t + event at each A (0) or B (1)
+    d = (np.maximum.accumulate(code, axis=0) & 1).astype(float)    # odd: the latest A or B was a B
     return ev, E, d
 
 
+@functools.lru_cache(maxsize=8)
+def _event_tables(p_a, p_b, p_x, length):
+    """The event distribution's cumulative table (as Generator.choice builds it) and 2t (length, 1)."""
+    cdf = np.array([p_a, p_b, p_x, 1.0 - p_a - p_b - p_x]).cumsum()
+    cdf /= cdf[-1]
+    return cdf, 2 * np.arange(length)[:, None]
+
+
 # ----------------------------------------------------------------------------- networks
+# Every time loop below works in preallocated buffers (positional out, np.dot): a handful of numpy
+# calls per step, the cheapest ones numpy has for arrays this small.
 
 def init_params(rng, cfg):
     """C: Wx (5, Hc), Wh (Hc, Hc), wo (Hc,), bo (1,).  M: Wx (6, Hm), Wh (Hm, Hm), wo (Hm,), bo (1,)."""
@@ -149,7 +157,8 @@ def c_forward(C, E, noise, sigma, d=None, X=None):
     Returns cache: X (T, n, 5), H (T+1, n, Hc), mu (T, n), a (T, n), p (T, n) or None.
     """
     T, n = noise.shape
-    Hc = C["Wh"].shape[0]
+    Wx, Wh = C["Wx"], C["Wh"]
+    Hc = Wh.shape[0]
     if X is None:
         X = np.empty((T, n, N_IN))
         X[..., :3] = E
@@ -158,18 +167,52 @@ def c_forward(C, E, noise, sigma, d=None, X=None):
     H = np.zeros((T + 1, n, Hc))
     mu = np.empty((T, n))
     a = np.empty((T, n))
-    p = np.empty((T, n)) if d is not None else None
-    pre = X[..., :4] @ C["Wx"][:4]                  # (T, n, Hc) input drive except the pain channel
-    w_pain, Wh, wo, bo = C["Wx"][4], C["Wh"], C["wo"], C["bo"][0]
-    for t in range(T):
-        H[t + 1] = np.tanh(pre[t] + X[t, :, 4:5] * w_pain + H[t] @ Wh)
-        mu[t] = 0.5 + 0.5 * np.tanh(0.5 * (H[t + 1] @ wo + bo))     # logistic sigmoid, overflow-free
-        a[t] = np.minimum(np.maximum(mu[t] + sigma * noise[t], 0.0), 1.0)
-        if d is not None:
-            p[t] = (a[t] - d[t]) ** 2
-            if t + 1 < T:
-                X[t + 1, :, 4] = p[t]
+    # (T, n, Hc) input drive except the pain channel, X[..., :4] @ Wx[:4]: with one-hot events and
+    # the bias 1 it is the event's row plus the bias row (one rounding, as the 4-term product has).
+    pre = (X[..., :3].reshape(T * n, 3) @ Wx[:3]).reshape(T, n, Hc)
+    pre += Wx[3]
+    # The step loop works in doubled units, exact in binary floating point: 2 mu_t (from
+    # sigmoid(z) = 0.5 + 0.5 tanh(z / 2)), 2 a_t, and the fed-back pain as 4 p_t with w_pain / 4;
+    # the buffers are halved (quartered) after the loop.  Every call writes into its own buffer.
+    acting = d is not None
+    wo_h, bo_h = 0.5 * C["wo"], np.full(n, 0.5 * C["bo"][0])
+    shift2 = 2.0 * (sigma * noise)                  # (T, n) 2 x exploration
+    if acting:                                      # step t reads pain4[t] (0 at t = 0), writes pain4[t+1]
+        pain4 = np.zeros((T + 1, n))
+        pain_in, pain_out, w_pain, d2 = pain4[:-1, :, None], pain4[1:], 0.25 * Wx[4], 2.0 * d
+    else:                                           # replay the recorded pains
+        pain_in, pain_out, w_pain, d2 = X[..., 4:5], np.empty((T, n)), Wx[4], np.zeros((T, n))
+    one, zero, two, z, r, o, o2, th, q, q2, e = _c_scratch(n, Hc)
+    Hs = list(H)
+    for h0, h, pre_t, p_in, m, at, s_t, d_t, p_out in zip(Hs, Hs[1:], pre, pain_in, mu, a, shift2, d2, pain_out):
+        np.multiply(p_in, w_pain, z)                # H[t+1] = tanh(pre_t + pain_t w_pain + H[t] Wh)
+        z += pre_t
+        np.dot(h0, Wh, r)
+        z += r
+        np.tanh(z, h)
+        np.dot(h, wo_h, o)                          # mu_t = sigmoid(H[t+1] . wo + bo)
+        np.add(o, bo_h, o2)
+        np.tanh(o2, th)
+        np.add(th, one, m)                          # 2 mu_t
+        np.add(m, s_t, q)                           # a_t = clip(mu_t + sigma noise_t, 0, 1)
+        np.maximum(q, zero, out=q2)
+        np.minimum(q2, two, out=at)                 # 2 a_t
+        np.subtract(at, d_t, e)                     # pain p_t = (a_t - d_t)^2, the next step's input
+        np.square(e, p_out)                         # 4 p_t
+    mu *= 0.5
+    a *= 0.5
+    p = None
+    if acting:
+        p = pain_out * 0.25
+        X[1:, :, 4] = p[:-1]
     return dict(X=X, H=H, mu=mu, a=a, p=p)
+
+
+@functools.lru_cache(maxsize=4)
+def _c_scratch(n, Hc):
+    """c_forward's constants and per-step scratch buffers for batch n (reused: nothing in them outlives a call)."""
+    return (np.ones(n), np.zeros(n), np.full(n, 2.0), np.empty((n, Hc)), np.empty((n, Hc)),
+            *(np.empty(n) for _ in range(6)))
 
 
 def _outer_sum(A, B):
@@ -177,32 +220,63 @@ def _outer_sum(A, B):
     return A.reshape(-1, A.shape[-1]).T @ B.reshape(-1, B.shape[-1])
 
 
-def rnn_backward(P, inputs, H, dz):
+def rnn_bptt(P, H, dz):
     """BPTT through one tanh RNN with a scalar readout z_t = H[t+1] . wo + bo (C and M share this shape).
 
-    inputs (T, n, i) the RNN's inputs, H (T+1, n, h) its states, dz (T, n) = dL/dz_t.
+    H (T+1, n, h) its states, dz (T, n) = dL/dz_t.  Returns dpre (T, n, h) = dL/d(pre-activation of
+    step t).  k independent loss signals through the same states may come stacked, dz (T, k n):
+    one pass then returns all k, dpre (T, k n, h), block j of the batch axis for signal j.
+    """
+    T, n, h = H.shape[0] - 1, H.shape[1], H.shape[2]
+    k = dz.shape[1] // n
+    dpre = dz[..., None] * P["wo"]                   # (T, k n, h) each step's own readout term
+    slope = np.square(H[1:])
+    np.subtract(1.0, slope, out=slope)               # (T, n, h) tanh' = 1 - H^2
+    carry = np.zeros((k * n, h))                     # dL/dH[t+1] arriving from step t+1
+    WhT = P["Wh"].T
+    if k > 1 and dpre.size > 8192:                   # large: the slope broadcast over the k blocks (a
+        dpre_k, carry_k = dpre.reshape(T, k, n, h), carry.reshape(k, n, h)   # tiled copy would cost page
+        for dp_k, dp, slope_t in zip(dpre_k[::-1], dpre[::-1], slope[::-1]):  # faults every update)
+            dp_k += carry_k
+            dp_k *= slope_t
+            np.dot(dp, WhT, carry)
+        return dpre
+    if k > 1:                                        # small: tiled, every loop operand the same 2-D shape
+        slope = np.concatenate([slope] * k, axis=1)
+    for dp, slope_t in zip(dpre[::-1], slope[::-1]):
+        dp += carry
+        dp *= slope_t
+        np.dot(dp, WhT, carry)
+    return dpre
+
+
+def rnn_grads(inputs, H, dz, dpre, g):
+    """Weight gradients from one BPTT pass, each a single matmul over all steps, written into g's arrays."""
+    h = H.shape[-1]
+    D = dpre.reshape(-1, h)                          # (T n, h) every step's deltas stacked
+    g["bo"][0] = dz.sum()
+    g["wo"][:] = _outer_sum(H[1:], dz[..., None])[:, 0]
+    np.dot(inputs.reshape(-1, inputs.shape[-1]).T, D, g["Wx"])
+    np.dot(H[:-1].reshape(-1, h).T, D, g["Wh"])
+    return g
+
+
+def rnn_backward(P, inputs, H, dz):
+    """BPTT through one tanh RNN: inputs (T, n, i), H (T+1, n, h), dz (T, n) = dL/dz_t.
+
     Returns (grads with P's shapes, dpre (T, n, h) = dL/d(pre-activation of step t)).
     """
-    T = dz.shape[0]
-    g = {k: np.zeros_like(v) for k, v in P.items()}
-    g["bo"][0] = dz.sum()
-    g["wo"] = _outer_sum(H[1:], dz[..., None])[:, 0]
-    dpre = np.empty_like(H[1:])
-    carry = np.zeros_like(H[0])                      # dL/dH[t+1] arriving from step t+1
-    WhT, wo = P["Wh"].T, P["wo"]
-    for t in range(T - 1, -1, -1):
-        dpre[t] = (dz[t][:, None] * wo + carry) * (1.0 - H[t + 1] ** 2)
-        carry = dpre[t] @ WhT
-    g["Wx"] = _outer_sum(inputs, dpre)
-    g["Wh"] = _outer_sum(H[:-1], dpre)
-    return g, dpre
+    dpre = rnn_bptt(P, H, dz)
+    return rnn_grads(inputs, H, dz, dpre, {k: np.empty_like(v) for k, v in P.items()}), dpre
 
 
-def c_backward(C, cache, dmu):
-    """BPTT through C.  dmu (T, n) = dL/dmu_t  ->  grads with C's shapes."""
+def c_backward(C, cache, dmu, g=None):
+    """BPTT through C.  dmu (T, n) = dL/dmu_t  ->  grads with C's shapes (into g's arrays if given)."""
     mu = cache["mu"]
-    g, _ = rnn_backward(C, cache["X"], cache["H"], dmu * mu * (1.0 - mu))   # through the sigmoid
-    return g
+    dz = dmu * mu * (1.0 - mu)                       # through the sigmoid
+    dpre = rnn_bptt(C, cache["H"], dz)
+    return rnn_grads(cache["X"], cache["H"], dz, dpre, g if g is not None else
+                     {k: np.empty_like(v) for k, v in C.items()})
 
 
 def m_forward(M, X, a):
@@ -212,11 +286,15 @@ def m_forward(M, X, a):
     """
     V = np.concatenate([X, a[..., None]], axis=2)
     T, n = a.shape
-    G = np.zeros((T + 1, n, M["Wh"].shape[0]))
-    pre = V @ M["Wx"]                                # (T, n, Hm)
     Wh = M["Wh"]
-    for t in range(T):
-        G[t + 1] = np.tanh(pre[t] + G[t] @ Wh)
+    G = np.zeros((T + 1, n, Wh.shape[0]))
+    pre = V @ M["Wx"]                                # (T, n, Hm)
+    r = np.empty_like(G[0])
+    Gs = list(G)
+    for g0, g1, pre_t in zip(Gs, Gs[1:], pre):
+        np.dot(g0, Wh, r)
+        r += pre_t
+        np.tanh(r, g1)
     ph = G[1:] @ M["wo"] + M["bo"][0]
     return dict(V=V, G=G, ph=ph)
 
@@ -260,14 +338,33 @@ def c_loss_and_grads(C, M, E, noise, sigma, X, cc=None, mc=None):
 
 # ----------------------------------------------------------------------------- training
 
-def _update(params, grads, lr, clip, opt):
-    if clip > 0:
-        clip_global_norm(grads, clip)
-    if opt is not None:
-        opt.step(params, grads)
-    else:
-        for k in params:
-            params[k] -= lr * grads[k]
+class _Net:
+    """One net's parameters and gradient, each a dict of views into one flat buffer (one optimizer step per net)."""
+
+    def __init__(self, P, cfg, lr):
+        self.flat = np.concatenate([v.ravel() for v in P.values()])
+        self.gflat = np.zeros_like(self.flat)
+        self.P, self.g, self.segs, i = {}, {}, [], 0
+        for k, v in P.items():
+            self.P[k] = self.flat[i:i + v.size].reshape(v.shape)
+            self.g[k] = self.gflat[i:i + v.size].reshape(v.shape)
+            self.segs.append(slice(i, i + v.size))
+            i += v.size
+        self.lr, self.clip = lr, cfg.clip
+        self.opt = Adam(dict(w=self.flat), lr=lr) if cfg.optimizer == "adam" else None
+
+    def update(self):
+        """Global-norm clip (per-array sums, as clip_global_norm) then one SGD or Adam step on the flat buffer."""
+        g = self.gflat
+        if self.clip > 0:
+            sq = g * g
+            norm = float(np.sqrt(sum(float(np.add.reduce(sq[s])) for s in self.segs)))
+            if norm > self.clip:
+                g *= self.clip / norm
+        if self.opt is not None:
+            self.opt.step(dict(w=self.flat), dict(w=g))
+        else:
+            self.flat -= self.lr * g
 
 
 def fixed_test_set(cfg, seed):
@@ -276,40 +373,65 @@ def fixed_test_set(cfg, seed):
                            cfg.test_len, cfg)
 
 
-def train(cfg, seed, callback=None):
-    """Train M and C; returns dict(C, M, history).  callback(step, state) after every update."""
+def train(cfg, seed, callback=None, record=True):
+    """Train M and C; returns dict(C, M, history).  callback(step, state) after every update.
+
+    record=False skips the learning curves (test evaluations every hist_every updates), which only
+    the pictures read; training itself is the same.
+    """
     rngs = rng_streams(seed, STREAMS)
-    C, M = init_params(rngs["init"], cfg)
-    opt_c = Adam(C, lr=cfg.lr_c) if cfg.optimizer == "adam" else None
-    opt_m = Adam(M, lr=cfg.lr_m) if cfg.optimizer == "adam" else None
+    C0, M0 = init_params(rngs["init"], cfg)
+    netC, netM = _Net(C0, cfg, cfg.lr_c), _Net(M0, cfg, cfg.lr_m)
+    C, M = netC.P, netM.P
     test = fixed_test_set(cfg, seed)
     hist = dict(step=[], phase=[], m_loss=[], pain=[], c_loss=[], test_acc=[], test_solved=[])
     if cfg.regime == "sequential":
         schedule = [("M", i) for i in range(cfg.m_steps)] + [("C", i) for i in range(cfg.c_steps)]
     else:
         schedule = [("MC", i) for i in range(cfg.m_steps + cfg.c_steps)]
+    n = cfg.batch
+    dz_c = np.full((cfg.train_len, n), 1.0 / (cfg.train_len * n))     # d(mean predicted pain)/d ph_t
     for step, (phase, i) in enumerate(schedule):
-        _, E, d = sample_episodes(rngs["data"], cfg.batch, cfg.train_len, cfg)
+        _, E, d = sample_episodes(rngs["data"], n, cfg.train_len, cfg)
         noise = rngs["explore"].standard_normal(d.shape)
         roll = c_forward(C, E, noise, cfg.sigma_m if phase == "M" else cfg.sigma, d=d)
-        m_loss, c_loss = float("nan"), float("nan")
         mc = m_forward(M, roll["X"], roll["a"])
-        if phase in ("C", "MC"):   # C's gradient through the current M (before M sees this batch)
-            c_loss, gC, _, _ = c_loss_and_grads(C, M, E, noise, cfg.sigma, roll["X"], cc=roll, mc=mc)
-            _update(C, gC, cfg.lr_c, cfg.clip, opt_c)
-        if phase in ("M", "MC") or (cfg.m_refresh > 0 and (i + 1) % cfg.m_refresh == 0):
-            m_loss, gM = m_loss_and_grads(M, roll["X"], roll["a"], roll["p"], cache=mc)
-            _update(M, gM, cfg.lr_m, cfg.clip, opt_m)
+        learn_c = phase in ("C", "MC")
+        learn_m = phase in ("M", "MC") or (cfg.m_refresh > 0 and (i + 1) % cfg.m_refresh == 0)
+        if learn_m:     # M's loss: squared error of its pain prediction on this batch
+            err = mc["ph"] - roll["p"]
+            dz_m = 2.0 * err / err.size
+        # One BPTT pass through M (its weights as they were before this batch) carries both losses'
+        # signals side by side along the batch axis: C's loss (predicted pain) and M's own error.
+        if learn_c and learn_m:
+            dpre = rnn_bptt(M, mc["G"], np.concatenate([dz_c, dz_m], axis=1))
+            dpre_c, dpre_m = dpre[:, :n], dpre[:, n:]
+        elif learn_c:
+            dpre_c = rnn_bptt(M, mc["G"], dz_c)
+        else:
+            dpre_m = rnn_bptt(M, mc["G"], dz_m)
+        if learn_c:     # C's gradient: full BPTT from every prediction through M, then through C
+            da = dpre_c @ M["Wx"][-1]                 # (T, n) dL/da_t: action column of M's input weights
+            c_backward(C, roll, da, g=netC.g)
+            netC.update()
+        if learn_m:
+            rnn_grads(mc["V"], mc["G"], dz_m, dpre_m, netM.g)
+            netM.update()
         last = step == len(schedule) - 1
-        if step % cfg.hist_every == 0 or last:
+        keep = record and (step % cfg.hist_every == 0 or last)
+        log = step % cfg.log_every == 0 or last
+        if keep or log:    # the losses (as before this update) and the test metrics, for curves and log
+            m_loss = float(np.mean(err ** 2)) if learn_m else float("nan")
+            c_loss = float(np.mean(mc["ph"])) if learn_c else float("nan")
             ev = evaluate(cfg, C, M, test)
+        if keep:
             for k, v in (("step", step), ("phase", phase), ("m_loss", m_loss), ("pain", float(roll["p"].mean())),
                          ("c_loss", c_loss), ("test_acc", ev["test_acc"]), ("test_solved", ev["test_solved"])):
                 hist[k].append(v)
-        if step % cfg.log_every == 0 or last:
+        if log:
             progress((f"step {step:5d} [{phase}] M loss {m_loss:.4f}  C pred pain {c_loss:.4f}  "
-                      f"actual pain {roll['p'].mean():.4f}  test acc {hist['test_acc'][-1]:.3f}  "
-                      f"solved {hist['test_solved'][-1]}/{cfg.n_test}").replace("nan", "-"))
+                      f"actual pain {roll['p'].mean():.4f}  test acc {ev['test_acc']:.3f}  "
+                      f"solved {ev['test_solved']}/{cfg.n_test}").replace("nan", "-"))
         if callback is not None:
             callback(step, dict(C=C, M=M, hist=hist, phase=phase))
     return dict(C=C, M=M, history=hist)
@@ -332,7 +454,7 @@ def evaluate(cfg, C, M, test):
 
 
 def run(cfg, seed) -> dict:
-    out = train(cfg, seed)
+    out = train(cfg, seed, record=False)
     metrics = evaluate(cfg, out["C"], out["M"], fixed_test_set(cfg, seed))
     metrics["solved"] = int(metrics["test_solved"] == cfg.n_test)
     return metrics

@@ -181,18 +181,6 @@ def init_params(rngs, cfg):
     return dict(W=np.array(W), Wo=np.array(Wo))
 
 
-def _block(gate, cells):
-    """gate (S, n, BLOCKS) times cells (S, n, BLOCKS*BLOCK_SIZE): each block's gate scales its own cells."""
-    S, n, _ = cells.shape
-    return (gate[..., None] * cells.reshape(S, n, BLOCKS, BLOCK_SIZE)).reshape(S, n, -1)
-
-
-def _block_sum(v):
-    """(S, n, BLOCKS*BLOCK_SIZE) -> (S, n, BLOCKS): sum over the cells of each block."""
-    S, n, _ = v.shape
-    return v.reshape(S, n, BLOCKS, BLOCK_SIZE).sum(-1)
-
-
 def lstm_forward(P, X, mask):
     """X (T, S, n, 8) inputs, mask (T, S, n) or (T, 1, n).  Returns y (S, n, K) and the cache.
 
@@ -202,10 +190,12 @@ def lstm_forward(P, X, mask):
       y^c = y^out_block * h(s_t),  h(s) = 2 f(s) - 1 = tanh(s/2)  (range [-1, 1])
     Output after the last step: y = f([y^c, 1] Wo)  (logistic output units).
     Steps before a sequence starts (mask 0) keep every activation and state at 0.
+    The step loop writes into preallocated buffers; at steps where every sequence runs the mask
+    factors are 1 and are skipped (x * 1 = x exactly).
     """
     W = P["W"]
     T, S, n, _ = X.shape
-    nc = BLOCKS * BLOCK_SIZE
+    nc, B = BLOCKS * BLOCK_SIZE, BLOCKS
     H = W.shape[2]
     pre = np.matmul(X, W[:, :N_SYM]) + W[:, None, -1]         # (T, S, n, H) input and bias drive
     Wr = W[:, N_SYM:N_SYM + H]                                 # (S, H, H) recurrent weights
@@ -213,19 +203,50 @@ def lstm_forward(P, X, mask):
     Hs = np.zeros((T + 1, S, n, H))                            # fed-back activations; Hs[t] feeds step t
     hs = np.empty((T, S, n, nc))                               # h(s_t)
     st = np.empty((T, S, n, nc))                               # cell states s_t
+    G = np.empty((T, S, n, nc))                                # cell inputs g_t
+    full = _full_steps(mask)
     sp = np.zeros((S, n, nc))
+    blk = np.empty((S, n, B, BLOCK_SIZE))
     for t in range(T):
-        a = sig(pre[t] + np.matmul(Hs[t], Wr))
-        A[t] = a
-        m = mask[t][..., None]
-        sp = m * (sp + _block(a[..., nc:nc + BLOCKS], 4.0 * a[..., :nc] - 2.0))
-        st[t] = sp
-        hs[t] = np.tanh(0.5 * sp)
-        Hs[t + 1, ..., :nc] = m * _block(a[..., nc + BLOCKS:], hs[t])
-        Hs[t + 1, ..., nc:] = m * a[..., nc:]
+        a = A[t]
+        np.matmul(Hs[t], Wr, out=a)
+        a += pre[t]
+        _sig_(a)
+        g = G[t]
+        np.multiply(a[..., :nc], 4.0, out=g)
+        g -= 2.0
+        np.multiply(g.reshape(S, n, B, BLOCK_SIZE), a[..., nc:nc + B, None], out=blk)   # y^in_block * g
+        s = st[t]
+        np.add(sp, blk.reshape(S, n, nc), out=s)
+        if not full[t]:
+            s *= mask[t][..., None]
+        sp = s
+        h = hs[t]
+        np.multiply(s, 0.5, out=h)
+        np.tanh(h, out=h)
+        hn = Hs[t + 1]
+        np.multiply(h.reshape(S, n, B, BLOCK_SIZE), a[..., nc + B:, None], out=blk)     # y^out_block * h(s)
+        hn[..., :nc] = blk.reshape(S, n, nc)
+        hn[..., nc:] = a[..., nc:]
+        if not full[t]:
+            hn *= mask[t][..., None]
     Zo = np.concatenate([Hs[T, ..., :nc], np.ones((S, n, 1))], axis=-1)
     y = sig(np.matmul(Zo, P["Wo"]))
-    return y, dict(X=X, A=A, Hs=Hs, hs=hs, s=st, Zo=Zo, y=y, mask=mask)
+    return y, dict(X=X, A=A, Hs=Hs, hs=hs, s=st, G=G, Zo=Zo, y=y, mask=mask)
+
+
+def _sig_(x):
+    """In place: x <- sig(x), the same roundings as sig."""
+    x *= 0.5
+    np.tanh(x, out=x)
+    x *= 0.5
+    x += 0.5
+    return x
+
+
+def _full_steps(mask):
+    """(T,) bool: steps at which every sequence of every net is running (mask all 1)."""
+    return mask.reshape(mask.shape[0], -1).all(axis=1)
 
 
 def _weight_grads(X, Hprev, dnet):
@@ -239,9 +260,9 @@ def _weight_grads(X, Hprev, dnet):
 def lstm_backward(P, cache, dy):
     """Full BPTT.  dy (S, n, K) = dL/dy  ->  grads {W (S, 8+H+1, H), Wo (S, C+1, K)}."""
     W, Wo = P["W"], P["Wo"]
-    X, A, Hs, hs, Zo, y, mask = (cache[k] for k in ("X", "A", "Hs", "hs", "Zo", "y", "mask"))
+    X, A, Hs, hs, G, Zo, y, mask = (cache[k] for k in ("X", "A", "Hs", "hs", "G", "Zo", "y", "mask"))
     T, S, n, H = A.shape
-    nc = BLOCKS * BLOCK_SIZE
+    nc, B, BS = BLOCKS * BLOCK_SIZE, BLOCKS, BLOCK_SIZE
     dneto = dy * y * (1.0 - y)                                 # (S, n, K)
     gWo = np.matmul(Zo.transpose(0, 2, 1), dneto)
     dh = np.zeros((S, n, H))
@@ -249,19 +270,46 @@ def lstm_backward(P, cache, dy):
     ds = np.zeros((S, n, nc))
     dnet = np.empty((T, S, n, H))
     WrT = W[:, N_SYM:N_SYM + H].transpose(0, 2, 1)            # (S, H, H)
+    full = _full_steps(mask)
+    # Derivative factors of every step at once (elementwise: the same roundings as step by step;
+    # the factors 0.5 and 4 are powers of two and move between factors exactly).
+    one_a = 1.0 - A                                            # 1 - f, for f' = f (1 - f)
+    a4 = 4.0 * A[..., :nc]                                     # g' = 4 f'
+    hp = np.square(hs)
+    np.subtract(1.0, hp, out=hp)
+    hp *= 0.5                                                  # h'(s) = (1 - h^2) / 2
+    blk = np.empty((S, n, B, BS))
+    v = np.empty((S, n, B, BS))
     for t in range(T - 1, -1, -1):
         m = mask[t][..., None]
         a = A[t]
-        yin, yout = a[..., nc:nc + BLOCKS], a[..., nc + BLOCKS:]
-        g = 4.0 * a[..., :nc] - 2.0
-        dyc = m * dh[..., :nc]
-        ds = m * (ds + _block(yout, dyc) * 0.5 * (1.0 - hs[t] ** 2))       # h'(s) = (1 - h^2) / 2
-        d = np.empty((S, n, H))
-        d[..., :nc] = _block(yin, ds) * 4.0 * a[..., :nc] * (1.0 - a[..., :nc])   # g' = 4 f'
-        d[..., nc:nc + BLOCKS] = (m * dh[..., nc:nc + BLOCKS] + _block_sum(ds * g)) * yin * (1.0 - yin)
-        d[..., nc + BLOCKS:] = m * (dh[..., nc + BLOCKS:] + _block_sum(dyc * hs[t])) * yout * (1.0 - yout)
-        dnet[t] = d
-        dh = np.matmul(d, WrT)
+        yin, yout = a[..., nc:nc + B], a[..., nc + B:]
+        dyc = dh[..., :nc] if full[t] else m * dh[..., :nc]
+        np.multiply(dyc.reshape(S, n, B, BS), yout[..., None], out=blk)    # y^out_block * dy^c
+        blk *= hp[t].reshape(S, n, B, BS)
+        ds += blk.reshape(S, n, nc)
+        if not full[t]:
+            ds *= m
+        d = dnet[t]
+        dc = d[..., :nc]
+        np.multiply(ds.reshape(S, n, B, BS), yin[..., None], out=blk)      # y^in_block * ds
+        np.multiply(blk.reshape(S, n, nc), a4[t], out=dc)
+        dc *= one_a[t, ..., :nc]
+        din = d[..., nc:nc + B]                                # input gates
+        np.multiply(ds.reshape(S, n, B, BS), G[t].reshape(S, n, B, BS), out=v)
+        np.add(v[..., 0], v[..., 1], out=din) if BS == 2 else np.sum(v, axis=-1, out=din)
+        din += dh[..., nc:nc + B] if full[t] else m * dh[..., nc:nc + B]
+        din *= yin
+        din *= one_a[t, ..., nc:nc + B]
+        dout = d[..., nc + B:]                                 # output gates
+        np.multiply(dyc.reshape(S, n, B, BS), hs[t].reshape(S, n, B, BS), out=v)
+        np.add(v[..., 0], v[..., 1], out=dout) if BS == 2 else np.sum(v, axis=-1, out=dout)
+        dout += dh[..., nc + B:]
+        if not full[t]:
+            dout *= m
+        dout *= yout
+        dout *= one_a[t, ..., nc + B:]
+        np.matmul(d, WrT, out=dh)
     return dict(W=_weight_grads(X, Hs[:-1], dnet), Wo=gWo)
 
 
@@ -273,8 +321,14 @@ def rnn_forward(P, X, mask):
     pre = np.matmul(X, W[:, :N_SYM]) + W[:, None, -1]
     Wr = W[:, N_SYM:N_SYM + H]
     Hs = np.zeros((T + 1, S, n, H))
+    full = _full_steps(mask)
     for t in range(T):
-        Hs[t + 1] = sig(pre[t] + np.matmul(Hs[t], Wr)) * mask[t][..., None]
+        h = Hs[t + 1]
+        np.matmul(Hs[t], Wr, out=h)
+        h += pre[t]
+        _sig_(h)
+        if not full[t]:
+            h *= mask[t][..., None]
     Zo = np.concatenate([Hs[T], np.ones((S, n, 1))], axis=-1)
     y = sig(np.matmul(Zo, P["Wo"]))
     return y, dict(X=X, Hs=Hs, Zo=Zo, y=y, mask=mask)
@@ -290,11 +344,13 @@ def rnn_backward(P, cache, dy):
     gWo = np.matmul(Zo.transpose(0, 2, 1), dneto)
     dh = np.matmul(dneto, Wo[:, :H].transpose(0, 2, 1))
     dnet = np.empty_like(Hs[1:])
+    one_a = 1.0 - Hs[1:]
     WrT = W[:, N_SYM:N_SYM + H].transpose(0, 2, 1)
     for t in range(T - 1, -1, -1):
-        a = Hs[t + 1]
-        dnet[t] = dh * a * (1.0 - a)          # a is already 0 where the mask is 0
-        dh = np.matmul(dnet[t], WrT)
+        d = dnet[t]
+        np.multiply(dh, Hs[t + 1], out=d)     # f' = f (1 - f); f is already 0 where the mask is 0
+        d *= one_a[t]
+        np.matmul(d, WrT, out=dh)
     return dict(W=_weight_grads(X, Hs[:-1], dnet), Wo=gWo)
 
 
