@@ -469,7 +469,7 @@ def main(argv=None) -> int:
 
 
 # ----------------------------------------------------------------------------- pasted snippets
-# Shared plumbing, pasted verbatim from snippets/ (python3 bin/sync_snippets.py); the paper's
+# Shared plumbing, pasted verbatim from snippets/ (python3 -m catalog.snippets); the paper's
 # algorithm is everything above.
 
 # >>> snippet: adam
@@ -654,6 +654,8 @@ def cli_main(argv, *, slug, doc, config_cls, smoke, run, gradcheck=None, tol=1e-
     for k, v in metrics.items():
         print(f"{k:<28s} {v}")
     print(f"{'wall_s':<28s} {wall:.2f}")
+    if args.smoke:
+        print("(smoke run: a reduced config that checks the code path end to end; it is not expected to solve)")
     if args.json:
         write_record(args.json, slug, args.seed, args.smoke, cfg, metrics, wall)
     return 0

@@ -497,10 +497,10 @@ def main(argv=None) -> int:
 
 
 # ----------------------------------------------------------------------------- pasted snippets
-# Shared plumbing, pasted verbatim from snippets/ (python3 bin/sync_snippets.py); the paper's
+# Shared plumbing, pasted verbatim from snippets/ (python3 -m catalog.snippets); the paper's
 # algorithm is everything above.
 
-# >>> snippet: adam (canonical: snippets/adam.py; edit there, then run python3 bin/sync_snippets.py)
+# >>> snippet: adam (canonical: snippets/adam.py; edit there, then run python3 -m catalog.snippets)
 class Adam:
     """Adam (Kingma & Ba 2014) over a dict of float arrays, updated in place."""
 
@@ -528,7 +528,7 @@ def clip_global_norm(grads, max_norm):
 # <<< snippet: adam
 
 
-# >>> snippet: seeds (canonical: snippets/seeds.py; edit there, then run python3 bin/sync_snippets.py)
+# >>> snippet: seeds (canonical: snippets/seeds.py; edit there, then run python3 -m catalog.snippets)
 def rng_streams(seed, names):
     """Independent named generators spawned from one SeedSequence(seed); same seed and names, same streams."""
     children = np.random.SeedSequence(seed).spawn(len(names))
@@ -536,7 +536,7 @@ def rng_streams(seed, names):
 # <<< snippet: seeds
 
 
-# >>> snippet: gradcheck (canonical: snippets/gradcheck.py; edit there, then run python3 bin/sync_snippets.py)
+# >>> snippet: gradcheck (canonical: snippets/gradcheck.py; edit there, then run python3 -m catalog.snippets)
 def numeric_gradcheck(loss_fn, params, grads, rng, eps=1e-6, probes=12):
     """Central-difference check of analytic `grads` against `loss_fn()` (which reads `params`).
 
@@ -562,7 +562,7 @@ def numeric_gradcheck(loss_fn, params, grads, rng, eps=1e-6, probes=12):
 # <<< snippet: gradcheck
 
 
-# >>> snippet: record (canonical: snippets/record.py; edit there, then run python3 bin/sync_snippets.py)
+# >>> snippet: record (canonical: snippets/record.py; edit there, then run python3 -m catalog.snippets)
 def config_fingerprint(cfg):
     """Short hash of every Config value: the ledger stores it to tell when a command's meaning changed."""
     import dataclasses, hashlib, json
@@ -595,7 +595,7 @@ def write_record(path, slug, seed, smoke, cfg, metrics, wall_s):
 # <<< snippet: record
 
 
-# >>> snippet: cli (canonical: snippets/cli.py; edit there, then run python3 bin/sync_snippets.py)
+# >>> snippet: cli (canonical: snippets/cli.py; edit there, then run python3 -m catalog.snippets)
 import argparse, dataclasses, inspect, math, re, sys, time
 
 _T0 = time.perf_counter()
@@ -682,6 +682,8 @@ def cli_main(argv, *, slug, doc, config_cls, smoke, run, gradcheck=None, tol=1e-
     for k, v in metrics.items():
         print(f"{k:<28s} {v}")
     print(f"{'wall_s':<28s} {wall:.2f}")
+    if args.smoke:
+        print("(smoke run: a reduced config that checks the code path end to end; it is not expected to solve)")
     if args.json:
         write_record(args.json, slug, args.seed, args.smoke, cfg, metrics, wall)
     return 0

@@ -799,10 +799,10 @@ def main(argv=None) -> int:
 
 
 # ----------------------------------------------------------------------------- pasted snippets
-# Shared plumbing, pasted verbatim from snippets/ (python3 bin/sync_snippets.py); the paper's
+# Shared plumbing, pasted verbatim from snippets/ (python3 -m catalog.snippets); the paper's
 # algorithm is everything above.
 
-# >>> snippet: seeds (canonical: snippets/seeds.py; edit there, then run python3 bin/sync_snippets.py)
+# >>> snippet: seeds (canonical: snippets/seeds.py; edit there, then run python3 -m catalog.snippets)
 def rng_streams(seed, names):
     """Independent named generators spawned from one SeedSequence(seed); same seed and names, same streams."""
     children = np.random.SeedSequence(seed).spawn(len(names))
@@ -810,7 +810,7 @@ def rng_streams(seed, names):
 # <<< snippet: seeds
 
 
-# >>> snippet: record (canonical: snippets/record.py; edit there, then run python3 bin/sync_snippets.py)
+# >>> snippet: record (canonical: snippets/record.py; edit there, then run python3 -m catalog.snippets)
 def config_fingerprint(cfg):
     """Short hash of every Config value: the ledger stores it to tell when a command's meaning changed."""
     import dataclasses, hashlib, json
@@ -843,7 +843,7 @@ def write_record(path, slug, seed, smoke, cfg, metrics, wall_s):
 # <<< snippet: record
 
 
-# >>> snippet: cli (canonical: snippets/cli.py; edit there, then run python3 bin/sync_snippets.py)
+# >>> snippet: cli (canonical: snippets/cli.py; edit there, then run python3 -m catalog.snippets)
 import argparse, dataclasses, inspect, math, re, sys, time
 
 _T0 = time.perf_counter()
@@ -930,6 +930,8 @@ def cli_main(argv, *, slug, doc, config_cls, smoke, run, gradcheck=None, tol=1e-
     for k, v in metrics.items():
         print(f"{k:<28s} {v}")
     print(f"{'wall_s':<28s} {wall:.2f}")
+    if args.smoke:
+        print("(smoke run: a reduced config that checks the code path end to end; it is not expected to solve)")
     if args.json:
         write_record(args.json, slug, args.seed, args.smoke, cfg, metrics, wall)
     return 0
