@@ -639,7 +639,7 @@ def main(argv=None) -> int:
 
 
 # ----------------------------------------------------------------------------- pasted snippets
-# Shared plumbing, pasted verbatim from snippets/ (python3 bin/sync_snippets.py); the paper's
+# Shared plumbing, pasted verbatim from snippets/ (python3 -m catalog.snippets); the paper's
 # algorithm is everything above.
 
 # >>> snippet: adam

@@ -120,7 +120,7 @@ def main():
     return 0
 
 
-# >>> snippet: pictures (canonical: snippets/pictures.py; edit there, then run python3 bin/sync_snippets.py)
+# >>> snippet: pictures (canonical: snippets/pictures.py; edit there, then run python3 -m catalog.snippets)
 def picture_args(doc, kind, default, extra=()):
     """Parse the picture scripts' flags: --seed, --smoke and --outdir (kind 'viz') or --out (kind 'gif').
 
