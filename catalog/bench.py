@@ -137,14 +137,19 @@ def run_once(root: Path, entry: Entry, args: tuple[str, ...]) -> tuple[float, fl
     return wall, cpu
 
 
+def summary(entry: Entry, runs: list[tuple[float, float]]) -> dict:
+    """Median wall and CPU of (wall, cpu) runs, the wall's range, and the throughput at the median."""
+    walls = [w for w, _ in runs]
+    wall = statistics.median(walls)
+    return dict(wall_s=wall, cpu_s=statistics.median(c for _, c in runs), min_wall_s=min(walls),
+                max_wall_s=max(walls), runs=len(runs), throughput=entry.units / wall)
+
+
 def measure(root: Path, entry: Entry, runs: int, tiny: bool = False) -> dict:
     args = entry.tiny if tiny else entry.args
     if not tiny:
         run_once(root, entry, args)  # warm-up: file cache, imports
-    walls, cpus = zip(*(run_once(root, entry, args) for _ in range(runs)))
-    wall = statistics.median(walls)
-    return dict(wall_s=wall, cpu_s=statistics.median(cpus), min_wall_s=min(walls), max_wall_s=max(walls),
-                runs=runs, throughput=entry.units / wall)
+    return summary(entry, [run_once(root, entry, args) for _ in range(runs)])
 
 
 def measure_pair(before: Path, after: Path, entry: Entry, runs: int) -> tuple[dict, dict, float]:
@@ -153,13 +158,8 @@ def measure_pair(before: Path, after: Path, entry: Entry, runs: int) -> tuple[di
     run_once(before, entry, entry.args)
     run_once(after, entry, entry.args)
     pairs = [(run_once(before, entry, entry.args), run_once(after, entry, entry.args)) for _ in range(runs)]
-    out = []
-    for side in (0, 1):
-        walls = [p[side][0] for p in pairs]
-        wall = statistics.median(walls)
-        out.append(dict(wall_s=wall, cpu_s=statistics.median(p[side][1] for p in pairs), min_wall_s=min(walls),
-                        max_wall_s=max(walls), runs=runs, throughput=entry.units / wall))
-    return out[0], out[1], statistics.median(b[0] / a[0] for b, a in pairs)
+    return (summary(entry, [b for b, _ in pairs]), summary(entry, [a for _, a in pairs]),
+            statistics.median(b[0] / a[0] for b, a in pairs))
 
 
 def load() -> dict:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import html.parser
+import posixpath
 import re
 import shutil
 import subprocess
@@ -50,32 +51,25 @@ def summary() -> str:
 
 
 def rewrite_links(text: str, page: str, source_url: str | None) -> str:
-    """Links as they must read in the book: README.md pages are index.md; a link to a file the book
-    does not carry (code, LICENSE) points into the repository at `source_url`, or is dropped."""
-    here = Path(page).parent
+    """Links as they must read in the book: a link to a README.md page points to index.md (what mdBook
+    writes it as); a link to a file the book does not carry (code, LICENSE) points into the
+    repository at `source_url`, or becomes plain text without one. Images and pages stay."""
+    here = posixpath.dirname(page)
 
     def repl(m):
         target = m[2]
         if re.match(r"[a-z]+:", target) or target.startswith("#"):
             return m[0]
-        path, _, anchor = target.partition("#")
-        resolved = Path(*[p for p in (here / path).parts if p != "."])
-        parts = []  # normalise ../
-        for p in resolved.parts:
-            if p == ".." and parts:
-                parts.pop()
-            else:
-                parts.append(p)
-        repo_path = "/".join(parts)
-        if repo_path in PAGES or repo_path.endswith("/README.md") or repo_path.endswith(".md"):
-            name = Path(path).name
-            new = path[: len(path) - len(name)] + ("index.md" if name == "README.md" else name)
-            return m[1] + new + ("#" + anchor if anchor else "") + m[3]
-        if repo_path.endswith((".gif", ".png", ".svg", ".jpg")):
+        path, hash_, anchor = target.partition("#")
+        if path.endswith(".md"):
+            if posixpath.basename(path) == "README.md":
+                path = path[: -len("README.md")] + "index.md"
+            return m[1] + path + hash_ + anchor + m[3]
+        if m[1].startswith("!") or path.endswith((".gif", ".png", ".svg", ".jpg")):
             return m[0]
         if source_url:
-            return m[1] + f"{source_url.rstrip('/')}/{repo_path}" + m[3]
-        return m[1].lstrip("!")[1:-2] if not m[1].startswith("!") else m[0]
+            return m[1] + f"{source_url.rstrip('/')}/{posixpath.normpath(posixpath.join(here, path))}" + m[3]
+        return m[1][1:-2]  # the link text alone
 
     out, fence = [], False
     for line in text.splitlines(keepends=True):
