@@ -1,0 +1,144 @@
+"""Animated GIF: net 0's weights and its tick-by-tick answers to both sweeps as the bucket brigade learns.
+
+    python3 make_nbb_moving_light_gif.py --seed 0             # writes nbb_moving_light.gif next to this script
+    python3 make_nbb_moving_light_gif.py --smoke --out /tmp/nbbml.gif
+"""
+from pathlib import Path
+
+import os
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one BLAS thread (before numpy; picture scripts too)
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+
+import nbb_moving_light  # noqa: E402
+from visualize_nbb_moving_light import (FRAMES, SMOKE_FRAMES, draw_trace, draw_weights, frame_steps,  # noqa: E402
+                                        picture_config, snapshotter)
+
+
+def frame(cfg, out, snap, vmax):
+    fig = plt.figure(figsize=(9.0, 3.9))
+    ax0 = fig.add_axes([0.1, 0.15, 0.2, 0.7])
+    draw_weights(ax0, snap["W"], out["lay"], cfg, vmax=vmax)
+    ax0.set_title("net 0 weights", fontsize=9)
+    axs = [fig.add_axes([0.46, 0.15, 0.22, 0.7]), fig.add_axes([0.76, 0.15, 0.22, 0.7])]
+    draw_trace(axs, cfg, out["lay"], out["X"], snap["W"])
+    fig.suptitle(f"bucket brigade, moving light: cycle {snap['step']}; net 0 right on "
+                 f"{int(snap['per'].sum())}/2 sweeps; {snap['solved']}/{snap['nets']} nets solved", fontsize=10)
+    return fig_image(fig, dpi=80)
+
+
+def main():
+    args = picture_args(__doc__, "gif", Path(__file__).resolve().parent / "nbb_moving_light.gif")
+    cfg = picture_config(args.smoke)
+    out, snaps = trained(nbb_moving_light, cfg, args.seed, frame_steps(cfg, SMOKE_FRAMES if args.smoke else FRAMES),
+                         snapshotter())
+    vmax = max(np.max(s["W"]) for s in snaps)
+    frames = [frame(cfg, out, s, vmax) for s in snaps]
+    sheet = Image.new("RGB", (frames[0].width, frames[0].height * 2))
+    sheet.paste(frames[0], (0, 0))
+    sheet.paste(frames[-1], (0, frames[0].height))
+    pal = sheet.quantize(colors=64, method=Image.Quantize.MEDIANCUT)
+    save_gif(frames, args.out, durations=[250] * (len(frames) - 1) + [2500], palette=pal)
+    return 0
+
+
+# >>> snippet: pictures
+def picture_args(doc, kind, default, extra=()):
+    """Parse the picture scripts' flags: --seed, --smoke and --outdir (kind 'viz') or --out (kind 'gif').
+
+    `extra` holds (flag, kwargs) pairs for a script's own options. Errors: one line, exit 2."""
+    import argparse
+    from pathlib import Path
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message):
+            self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+    p = _Parser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seed", type=int, default=0, help="master seed of the training run (default 0)")
+    p.add_argument("--smoke", action="store_true", help="short training run (the stub's SMOKE overrides)")
+    if kind == "viz":
+        p.add_argument("--outdir", type=Path, default=Path(default), help=f"where the PNGs go (default {default})")
+    else:
+        p.add_argument("--out", type=Path, default=Path(default), help=f"the GIF to write (default {default})")
+    for flag, kwargs in extra:
+        p.add_argument(flag, **kwargs)
+    args = p.parse_args()
+    if args.seed < 0:
+        p.error("--seed must be >= 0")
+    return args
+
+
+def trained(stub, cfg, seed, steps=(), snapshot=None):
+    """(train's result, [snapshot(step, state) at each of `steps`]) from one training run.
+
+    Both picture scripts call this with the same arguments, so the second one loads the run the
+    first one made: it is cached in the stub's folder under .cache/ (git-ignored), keyed by the
+    stub's source, the Config fingerprint, the seed, the steps, the source file that defines the
+    snapshot function and the values it closes over. A snapshot copies what it keeps (training
+    updates its arrays in place); one that returns None is dropped, so a snapshot may keep a
+    subset of `steps` that depends on the state (the step where training stops)."""
+    import hashlib, inspect, os, pickle
+    from pathlib import Path
+    steps = sorted(set(int(s) for s in steps))
+    parts = [Path(stub.__file__).read_bytes(), stub.config_fingerprint(cfg).encode(), str(seed).encode(),
+             repr(steps).encode()]
+    if snapshot is not None:
+        parts.append(Path(inspect.getsourcefile(snapshot)).read_bytes())
+        parts.append(pickle.dumps([c.cell_contents for c in snapshot.__closure__ or ()], protocol=4))
+    key = hashlib.sha256(b"\0".join(parts)).hexdigest()[:16]
+    path = Path(stub.__file__).resolve().parent / ".cache" / f"trained-{key}.pkl"
+    if path.is_file():
+        with open(path, "rb") as fh:
+            return pickle.load(fh)
+    wanted, snaps = set(steps), []
+
+    def callback(step, state):
+        if step in wanted:
+            snap = snapshot(step, state)
+            if snap is not None:
+                snaps.append(snap)
+
+    result = stub.train(cfg, seed, callback=callback if snapshot else None)
+    path.parent.mkdir(exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        pickle.dump((result, snaps), fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+    return result, snaps
+
+
+def fig_image(fig, dpi=100):
+    """A matplotlib figure as an RGB PIL image (the figure is closed)."""
+    import io
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    plt.close(fig)
+    buf.seek(0)
+    return Image.open(buf).convert("RGB")
+
+
+def save_gif(frames, out, fps=6.0, hold_s=2.0, colors=64, durations=None, palette=None):
+    """Write RGB frames as a looping GIF, holding the last frame `hold_s` seconds; prints its size.
+
+    `durations` (milliseconds, one per frame) replaces fps and the hold; `palette` (a "P" image) gives
+    every frame that one palette, undithered, instead of each frame its own `colors` colours."""
+    if durations is None:
+        frames = list(frames) + [frames[-1]] * int(hold_s * fps)
+        durations = int(1000 / fps)
+    if palette is None:
+        frames = [f.quantize(colors=colors, method=Image.Quantize.MEDIANCUT) for f in frames]
+    else:
+        frames = [f.quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
+    frames[0].save(out, save_all=True, append_images=frames[1:], duration=durations, loop=0, optimize=True)
+    print(f"wrote {out} ({len(frames)} frames, {out.stat().st_size / 1e6:.2f} MB)")
+# <<< snippet: pictures
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
