@@ -41,7 +41,6 @@ META = dict(
            "625-650), and afterwards A alone solves it in 169/170; a conventional net with full BPTT solves 0/34 in "
            "1,000,000 sequences (paper: 13/17 runs < 5,000, 17/17 < 35,000; conventional: no progress in > 1,000,000)"),
     figure=dict(args="--seeds 0-4", metric="median_seqs"),
-    budget_s=150,
     gradcheck=True,
 )
 CLAIMS = [
