@@ -56,6 +56,9 @@ CLAIMS = [
          published="not run"),
     dict(tier="seeds", args="--seeds 0-9 --noise 0.02", metric="median_surprises", claim="<= 40", paper="—",
          published="not run"),
+    dict(tier="long", args="--seeds 0-19", metric="solved_seeds", claim=">= 10/20", kind="paper", reduced=True,
+         paper="credit assignment across > 1,000 steps solved (no run count given; task not retrieved)",
+         published="1/1 seed at T = 1,200"),
 ]
 
 

@@ -108,6 +108,11 @@ CLAIMS = [
          paper="—", published="—"),
     dict(tier="seeds", args="--seed 0 --task pattern --lr 0.05 --updates 200", metric="bit_acc_train",
          claim="<= 0.6", paper="—", published="—"),
+    # the two paper rows over 100 runs of 100 lock-step trials (10,000 trials each)
+    dict(tier="long", args="--seeds 0-99", metric="median_steps_median", claim="<= 300", kind="paper",
+         paper="solved within 300 time steps (direct, T = 10, eta = 1)", published="—"),
+    dict(tier="long", args="--seeds 0-99 --learner fromto", metric="median_steps_median", claim="<= 800",
+         kind="paper", paper="solved within 800 time steps (FROM/TO)", published="—"),
 ]
 
 

@@ -64,6 +64,11 @@ CLAIMS = [
          published="not run"),
     dict(tier="seeds", args="--seeds 0-1 --functions 16", metric="solved_seeds", claim="<= 1/2", paper="—",
          published="not run"),
+    # the writes-disabled contrast at the 20 seeds
+    dict(tier="long", args="--seeds 0-19 --no-writes", metric="solved_seeds", claim=">= 11/20", paper="—",
+         published="—"),
+    dict(tier="long", args="--seeds 0-19 --no-writes", metric="median_query_acc", claim=">= 0.95", paper="—",
+         published="—"),
 ]
 
 
