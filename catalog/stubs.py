@@ -6,10 +6,12 @@ only to read its SLUG / META / CLAIMS / Config declarations, which cost nothing 
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.util
 import platform
 import re
 import sys
+import threading
 from pathlib import Path
 
 
@@ -80,11 +82,18 @@ def code_hash(slug: str) -> str:
     return source_hash(stub_path(slug).read_text())
 
 
+_PARSE_LOCK = threading.Lock()
+
+
+@functools.lru_cache(maxsize=256)
 def source_hash(text: str) -> str:
-    """code_hash of a stub's source text."""
+    """code_hash of a stub's source text. Parsed under a lock: CPython 3.11's parser is not safe to
+    enter from two threads at once (a Dask done-callback keeps a record while the main thread
+    submits; that raised "AST constructor recursion depth mismatch"), and cached by text."""
     import ast
     import hashlib
-    tree = ast.parse(text)
+    with _PARSE_LOCK:
+        tree = ast.parse(text)
     body = tree.body[1:] if tree.body and isinstance(tree.body[0], ast.Expr) else tree.body
     parts = sorted(ast.dump(node) for node in body
                    if not (isinstance(node, ast.Assign) and len(node.targets) == 1
