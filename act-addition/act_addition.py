@@ -77,6 +77,12 @@ CLAIMS = [
          published="—"),
     dict(tier="long", args="--seed 0 --max-digits 5 --max-vectors 5 --hidden 128 --steps 48000 --halt-bias 3",
          metric="digit_acc", claim=">= 0.995", paper="—", published="—"),
+    # the paper's halting bias 1 at a 10x lower rate (1e-3 decaying to 1e-4): does the ponder still run away?
+    dict(tier="long", args="--seed 0 --max-digits 5 --max-vectors 5 --hidden 128 --steps 24000 --halt-bias 1 --lr 1e-3 "
+         "--lr-final 1e-4", metric="seq_acc", claim="<= 0.1", paper="solved perfectly (halting bias 1 as we read the paper)",
+         published="—"),
+    dict(tier="long", args="--seed 0 --max-digits 5 --max-vectors 5 --hidden 128 --steps 24000 --halt-bias 1 --lr 1e-3 "
+         "--lr-final 1e-4", metric="ponder", claim=">= 10", paper="—", published="—"),
     dict(tier="long", args="--seed 0 --max-digits 5 --max-vectors 5 --hidden 128 --steps 48000 --halt-bias 3",
          metric="ponder_slope", claim="<= 0.3", paper="ponder grows roughly linearly with the number of digits",
          published="—"),
