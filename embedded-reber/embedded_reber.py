@@ -44,6 +44,10 @@ META = dict(
 CLAIMS = [
     dict(tier="headline", args="--seed 0", metric="trials_solved", claim=">= 2", paper="30/30 (100%), mean 8,440",
          published="10/10 (Adam, one 8-cell block, own criterion)"),
+    # the trials that missed, string by string at the cap: no near misses on a few long strings
+    dict(tier="headline", args="--seed 0", metric="failed_median_frac_wrong", claim=">= 0.5", paper="—",
+         published="—"),
+    dict(tier="headline", args="--seed 0", metric="wrong_lag_only_pct", claim="<= 40", paper="—", published="—"),
     dict(tier="seeds", args="--seeds 0-4", metric="solved_seeds", claim=">= 5/5", kind="paper",
          paper="30/30 trials in every run (the paper's 3x2 / lr 0.5 row: 100 %, mean 8,440 sequences)",
          published="10/10 (Adam, one 8-cell block, own criterion)"),
@@ -57,6 +61,20 @@ CLAIMS = [
          published="—"),
     dict(tier="long", args="--seed 0 --max-seqs 40000", metric="trials_solved", claim=">= 2",
          paper="30/30 (100%), max 24,100", published="—"),
+    # the paper's other LSTM rows of Table 1, each run to 100,000 sequences (30 trials, seed 0)
+    dict(tier="long", args="--seed 0 --blocks 4 --block-size 1 --max-seqs 100000", metric="trials_solved",
+         claim=">= 29", kind="paper", paper="Table 1, 4 blocks x 1 cell, lr 0.5: 97%, mean 9,500 sequences",
+         published="—"),
+    dict(tier="long", args="--seed 0 --lr 0.2 --max-seqs 100000", metric="trials_solved", claim=">= 29",
+         kind="paper", paper="Table 1, 3 blocks x 2 cells, lr 0.2: 97%, mean 14,060 sequences", published="—"),
+    dict(tier="long", args="--seed 0 --lr 0.1 --max-seqs 100000", metric="trials_solved", claim=">= 30",
+         kind="paper", paper="Table 1, 3 blocks x 2 cells, lr 0.1: 100%, mean 21,730 sequences", published="—"),
+    dict(tier="long", args="--seed 0 --blocks 4 --block-size 1 --lr 0.1 --max-seqs 100000",
+         metric="trials_solved", claim=">= 30", kind="paper",
+         paper="Table 1, 4 blocks x 1 cell, lr 0.1: 100%, mean 39,740 sequences", published="—"),
+    # Table 10's caption gives g and h the other way round: the same headline run with the ranges swapped
+    dict(tier="seeds", args="--seed 0 --squash table10", metric="trials_solved", claim=">= 30", kind="paper",
+         paper="30/30 (100%), mean 8,440 (3x2, lr 0.5)", published="—"),
 ]
 
 
@@ -70,6 +88,7 @@ class Config:
     targets: str = field(default="next", metadata={"choices": ("next", "legal")})  # training target per step: the observed next symbol (next) or every possible next symbol (legal)
     update: str = field(default="step", metadata={"choices": ("step", "string")})  # LSTM: apply each step's weight change at once (step) or their sum at the string's end (string)
     init_range: float = 0.2  # weights (and input-gate biases) drawn uniformly from [-init_range, init_range]
+    squash: str = field(default="text", metadata={"choices": ("text", "table10")})  # text: cell input g in [-2, 2], cell output h in [-1, 1] (Section 5.1, appendix); table10: the two ranges swapped, as Table 10's caption gives them
     ogb: float = 1.0  # output-gate bias of block j initialised to -ogb*(j+1): -1, -2, -3 (paper)
     trials: int = 30  # independent trials run as one batched computation (paper: 30 per table row)
     n_pairs: int = 3  # training/test set pairs; trial i uses pair i mod n_pairs (paper: 3)
@@ -264,7 +283,13 @@ def unpack(W, Wk, C):
                 W_k=Wk.copy())
 
 
-def lstm_forward(W, Wk, X, C, S, rec=None, keep=False, active=None):
+def squash_ranges(squash):
+    """(half the range of g, half the range of h): text (2, 1): g = 4 f - 2 in [-2, 2], h = 2 f - 1 in
+    [-1, 1] (Section 5.1 and the appendix); table10 (1, 2): g in [-1, 1], h in [-2, 2] (Table 10's caption)."""
+    return (2.0, 1.0) if squash == "text" else (1.0, 2.0)
+
+
+def lstm_forward(W, Wk, X, C, S, rec=None, keep=False, active=None, squash="text"):
     """Run R nets over N strings each from zero activations.  X (R, N, L, K) one-hot (0 = padding).
 
     rec: optional (R, N, L, C*S+2C) recurrent sources to use instead of the net's own (the gradient
@@ -272,7 +297,9 @@ def lstm_forward(W, Wk, X, C, S, rec=None, keep=False, active=None):
     with keep, the recorded recurrent sources and the cell states / gates (R, N, L, ...).
     active: optional (L,) counts; step t computes only strings [:active[t]] (the others are finished:
     their outputs from step t on are left undefined).  The evaluation sorts strings longest first.
+    squash: the ranges of g and h (squash_ranges).
     """
+    gr, hr = squash_ranges(squash)
     R, N, L, _ = X.shape
     NC = C * S
     z = np.zeros((R, N, K + NC + 2 * C + 1))
@@ -289,8 +316,8 @@ def lstm_forward(W, Wk, X, C, S, rec=None, keep=False, active=None):
             zf[..., :K] = X[:, :n, t]
             a = logistic(zf @ W)
             y_in, y_out = a[..., :C], a[..., C:2 * C]
-            sf += y_in[..., None] * (4.0 * a[..., 2 * C:] - 2.0).reshape(R, n, C, S)
-            yc = (y_out[..., None] * np.tanh(0.5 * sf)).reshape(R, n, NC)
+            sf += y_in[..., None] * (gr * (2.0 * a[..., 2 * C:] - 1.0)).reshape(R, n, C, S)
+            yc = (y_out[..., None] * (hr * np.tanh(0.5 * sf))).reshape(R, n, NC)
             Y[:, :n, t] = logistic(yc @ Wk)
             zf[..., K:K + NC], zf[..., K + NC:-1] = yc, a[..., :2 * C]
             continue
@@ -301,9 +328,9 @@ def lstm_forward(W, Wk, X, C, S, rec=None, keep=False, active=None):
             recs.append(z[..., K:-1].copy())
         a = logistic(z @ W)                                   # (R, N, 2C + C*S)
         y_in, y_out = a[..., :C], a[..., C:2 * C]
-        gc = (4.0 * a[..., 2 * C:] - 2.0).reshape(R, N, C, S)   # g in [-2, 2]
+        gc = (gr * (2.0 * a[..., 2 * C:] - 1.0)).reshape(R, N, C, S)   # g in [-gr, gr] (text: [-2, 2])
         s = s + y_in[..., None] * gc                          # CEC: s(t) = s(t-1) + y_in g(net_c)
-        yc = (y_out[..., None] * np.tanh(0.5 * s)).reshape(R, N, NC)   # h(s) = 2 logistic(s) - 1
+        yc = (y_out[..., None] * (hr * np.tanh(0.5 * s))).reshape(R, N, NC)   # h(s) = hr (2 logistic(s) - 1)
         Y[:, :, t] = logistic(yc @ Wk)
         z[..., K:K + NC], z[..., K + NC:-1] = yc, a[..., :2 * C]
         if keep:
@@ -314,7 +341,7 @@ def lstm_forward(W, Wk, X, C, S, rec=None, keep=False, active=None):
     return Y
 
 
-def lstm_online_stepper(Wh, Wkh, C, S, dW, dWk, alpha):
+def lstm_online_stepper(Wh, Wkh, C, S, dW, dWk, alpha, squash="text"):
     """One time step of R nets (one string each) with the paper's truncated gradient, as a closure over
     preallocated buffers: every array below is allocated once, every step writes into it with out=.
 
@@ -336,7 +363,12 @@ def lstm_online_stepper(Wh, Wkh, C, S, dW, dWk, alpha):
     A caller resets net r after its string ends at step t: zs[(t + 1) % 2][r, K:-1] = 0, sh[r] = 0, Q[r] = 0.
     Logistic units through th = tanh(net/2): f = (1 + th)/2, f' = (1 - th^2)/4; the cell input
     g = 4 f - 2 = 2 th, g' = 1 - th^2; h(s) = 2 f(s) - 1 = tanh(s/2), h' = (1 - h^2)/2.
+    squash="table10" swaps the ranges (g = th, h = 2 tanh(s/2)): the carousel's input and the partials
+    of the state are then halved (gh = 1/2) and every use of h and h' doubled (hr = 2), again exact
+    powers of two; with "text" those multiplications are skipped.
     """
+    gr, hr = squash_ranges(squash)
+    gh = gr / 2.0
     R, nz1, cols = Wh.shape
     NC, C2 = C * S, 2 * C
     M = 2 * NC + C
@@ -412,9 +444,13 @@ def lstm_online_stepper(Wh, Wkh, C, S, dW, dWk, alpha):
             add(thg, one_g, g2)
             mul(g2, half_g, gates)                       # y_in, y_out
             mul(y_in3, thc3, u3)
+            if gh != 1.0:
+                mul(u3, gh, u3)
             add(sh, u3, sh)                              # CEC, no forget gate: s += y_in g
-            tanh(sh, hs3)                                # h(s)
+            tanh(sh, hs3)                                # h(s) (/ hr)
             mul(y_out3, hs3, yc3)                        # cell outputs
+            if hr != 1.0:
+                mul(yc3, hr, yc3)
             mm(yc_mm, mm_out_w, o_mm)
             tanh(o, ty)                                  # output units y = (1 + ty)/2
             mul(A, A, D)
@@ -426,6 +462,8 @@ def lstm_online_stepper(Wh, Wkh, C, S, dW, dWk, alpha):
             mul(ek2, cBK, ekB)
             mm(ekA_mm, WkhT_mm, back_mm)                 # sum_k w_k,cv e_k, scaled
             mul(hs3, backc3, hb3)
+            if hr != 1.0:
+                mul(hb3, hr, hb3)
             if S == 1:
                 mul(D_out3, hb3, e_out3)                 # e_out (eq. 21)
             else:
@@ -434,10 +472,15 @@ def lstm_online_stepper(Wh, Wkh, C, S, dW, dWk, alpha):
                     add(hbs, hb_v[v], hbs)
                 mul(D_out3, hbs, e_out3)
             mul(y_out3, D_hs3, v3)
+            if hr != 1.0:
+                mul(v3, hr, v3)
             mul(v3, backc3, e_in3)                       # e_s (eq. 23), for the in-gate columns
             e_c3[...] = e_in3                            # and the cell columns
             mul(D_in3, thc3, coef_in3)                   # f'_in g (eq. 25)
             mul(D_c3, g2_in3, coef_c3)                   # g' y_in (eq. 27)
+            if gh != 1.0:
+                mul(coef_in3, gh, coef_in3)
+                mul(coef_c3, gh, coef_c3)
             Q_out[...] = 0.0
             mul(zcol, coef_row, tmp)
             add(Q, tmp, Q)                               # the partials ds/dw, carried forward
@@ -458,7 +501,7 @@ def lstm_online_stepper(Wh, Wkh, C, S, dW, dWk, alpha):
     return steps, zs, sh, Q, set_rate
 
 
-def lstm_string_grad(P, X, T):
+def lstm_string_grad(P, X, T, squash="text"):
     """Sum over strings of the per-step truncated gradients with the weights held fixed (gradient
     check).  X, T (R, L, K) one string per trial.  Returns gradients in P's named layout."""
     W, Wk = pack(P)
@@ -466,18 +509,18 @@ def lstm_string_grad(P, X, T):
     C = P["W_in"].shape[-1]
     S = P["W_c"].shape[-1] // C
     gW, gk = np.zeros_like(W), np.zeros_like(Wk)
-    steps = lstm_online_stepper(0.5 * W, 0.5 * Wk, C, S, gW, gk, np.full(R, -1.0))[0]   # gW, gk collect -G/2
+    steps = lstm_online_stepper(0.5 * W, 0.5 * Wk, C, S, gW, gk, np.full(R, -1.0), squash)[0]   # gW, gk collect -G/2
     for t in range(L):
         steps[t % 2](X[:, t], 2.0 * T[:, t])
     return unpack(2.0 * gW, 2.0 * gk, C)
 
 
-def lstm_string_loss(P, X, T, rec=None):
+def lstm_string_loss(P, X, T, rec=None, squash="text"):
     """Sum over trials and steps of 1/2 (t - y)^2 for X, T (R, L, K); rec: frozen recurrent sources."""
     W, Wk = pack(P)
     C = P["W_in"].shape[-1]
     S = P["W_c"].shape[-1] // C
-    Y = lstm_forward(W, Wk, X[:, None], C, S, rec=rec)
+    Y = lstm_forward(W, Wk, X[:, None], C, S, rec=rec, squash=squash)
     return float(0.5 * np.sum((T[:, None] - Y) ** 2))
 
 
@@ -532,13 +575,12 @@ def elman_loss_and_grads(P, X, T, M, cache=None):
 
 # ----------------------------------------------------------------------------- evaluation
 
-def evaluate_nets(cfg, data, model, P, pairs):
-    """The stopping/success criterion for R' nets at once.
+def string_steps(cfg, data, model, P, pairs):
+    """Every distinct string of each net's training and test set, run by R' nets at once.
 
-    P: parameters with leading dim R'; pairs (R',) data pair of each net.  Every distinct string of
-    the pair's training and test set is run; a string is correct when at every step the output
-    units of all possible next symbols are the most active ones.
-    Returns train_ok (R',) and test_ok (R',): the fraction of distinct strings correct.
+    P: parameters with leading dim R'; pairs (R',) data pair of each net.  Returns right (R', N, L-1):
+    step t of string n is right (the units of all possible next symbols are the most active ones)
+    or is no step of that string; with the strings' lengths (R', N), test flags and a real-string mask.
     """
     sym, legal, length, is_test = (data[k][pairs] for k in ("ev_sym", "ev_legal", "ev_len", "ev_test"))
     R, N, L = sym.shape
@@ -546,12 +588,19 @@ def evaluate_nets(cfg, data, model, P, pairs):
     if model == "lstm":
         C, S = cfg.blocks, cfg.block_size
         active = np.sum(length[..., None] - 1 > np.arange(L - 1), axis=1).max(0)   # strings still running at t
-        Y = lstm_forward(P["W"], P["Wk"], onehot(sym[:, :, :-1]), C, S, active=active)
+        Y = lstm_forward(P["W"], P["Wk"], onehot(sym[:, :, :-1]), C, S, active=active, squash=cfg.squash)
     else:
         Y = elman_forward(P, onehot(sym[:, :, :-1]))["Y"]
     steps = np.arange(L - 1)[None, None] < (length[..., None] - 1)
-    ok = np.all(step_correct(Y, legal) | ~steps, axis=-1)
-    ok &= real
+    return step_correct(Y, legal) | ~steps, length, is_test, real
+
+
+def evaluate_nets(cfg, data, model, P, pairs):
+    """The stopping/success criterion for R' nets at once: a string is correct when every step is
+    right (string_steps).  Returns train_ok (R',) and test_ok (R',): the fraction of distinct strings correct.
+    """
+    right, length, is_test, real = string_steps(cfg, data, model, P, pairs)
+    ok = np.all(right, axis=-1) & real
     n_tr = np.maximum(np.sum(real & ~is_test, axis=1), 1)
     n_te = np.maximum(np.sum(real & is_test, axis=1), 1)
     return np.sum(ok & ~is_test, axis=1) / n_tr, np.sum(ok & is_test, axis=1) / n_te
@@ -638,7 +687,7 @@ def _train_lstm(cfg, data, P, pairs, order, hist, callback):
     xs, ys, ends, counts = symbol_streams(data, pairs, order, cfg.targets)
     accW, acck = np.zeros_like(W), np.zeros_like(Wk)             # per-string sums (update="string")
     dW, dWk = (Wh, Wkh) if cfg.update == "step" else (accW, acck)
-    steps, zs, sh, Q, set_rate = lstm_online_stepper(Wh, Wkh, C, S, dW, dWk, np.full(R, cfg.lr))
+    steps, zs, sh, Q, set_rate = lstm_online_stepper(Wh, Wkh, C, S, dW, dWk, np.full(R, cfg.lr), cfg.squash)
     solved_at = -np.ones(R, dtype=np.int64)
     final = dict(W=W.copy(), Wk=Wk.copy())
     running = np.ones(R, dtype=bool)
@@ -771,8 +820,32 @@ def evaluate(cfg, out):
     return m
 
 
+def near_misses(cfg, out):
+    """Where the trials that missed the criterion go wrong, string by string: per failed trial the
+    fraction of its distinct training and test strings it gets wrong; of all those wrong strings, the
+    share wrong only at the long-lag step (the outer symbol after the inner E, every other step
+    right); and the mean length of the wrong strings against that of all strings."""
+    failed = np.flatnonzero(out["seqs_to_solve"] < 0)
+    if failed.size == 0:
+        return dict(failed_trials=0)
+    P = {k: v[failed] for k, v in out["P"].items()}
+    right, length, _, real = string_steps(cfg, out["data"], cfg.model, P, out["pairs"][failed])
+    lag = np.arange(right.shape[-1])[None, None] == (length[..., None] - 3)   # legal_next's {outer} step
+    wrong = ~np.all(right, axis=-1) & real
+    wrong_elsewhere = ~np.all(right | lag, axis=-1) & real
+    frac_wrong = wrong.sum(1) / real.sum(1)
+    return dict(failed_trials=int(failed.size), failed_median_frac_wrong=float(np.median(frac_wrong)),
+                failed_max_frac_wrong=float(frac_wrong.max()), failed_min_frac_wrong=float(frac_wrong.min()),
+                failed_within_10pct=int(np.sum(frac_wrong <= 0.1)),
+                wrong_lag_only_pct=float(100.0 * np.sum(wrong & ~wrong_elsewhere) / max(wrong.sum(), 1)),
+                wrong_mean_len=float(length[wrong].mean()) if wrong.any() else float("nan"),
+                all_mean_len=float(length[real].mean()))
+
+
 def run(cfg, seed) -> dict:
-    metrics = evaluate(cfg, train(cfg, seed))
+    out = train(cfg, seed)
+    metrics = evaluate(cfg, out)
+    metrics.update(near_misses(cfg, out))
     metrics["solved"] = int(metrics["trials_solved"] == metrics["trials"])
     return metrics
 
@@ -798,16 +871,16 @@ def gradcheck(cfg, seed) -> dict:
     X, T = onehot(sym[:, :-1]), onehot(sym[:, 1:])          # (2, L-1, K); padding rows are zero
     mask = (sym[:, 1:] >= 0).astype(float)
     errors = {}
-    for arch in ((3, 2), (4, 1)):
+    for arch, sq in (((3, 2), "text"), ((4, 1), "text"), ((3, 2), "table10")):
         c = Config(blocks=arch[0], block_size=arch[1], init_range=1.0, ogb=0.5)
         P = lstm_init(c, [rngs["init0"], rngs["init1"]])
         n = int(mask.sum(1).min())                       # both strings cut to the shorter one's steps
         Xs, Ts = X[:, :n], T[:, :n]
-        _, rec = lstm_forward(*pack(P), Xs[:, None], arch[0], arch[1], keep=True)
-        grads = lstm_string_grad(P, Xs, Ts)
-        loss = lambda: lstm_string_loss(P, Xs, Ts, rec=rec["rec"])  # noqa: E731
+        _, rec = lstm_forward(*pack(P), Xs[:, None], arch[0], arch[1], keep=True, squash=sq)
+        grads = lstm_string_grad(P, Xs, Ts, sq)
+        loss = lambda: lstm_string_loss(P, Xs, Ts, rec=rec["rec"], squash=sq)  # noqa: E731
         for k, e in numeric_gradcheck(loss, P, grads, chk, eps=1e-4, probes=20).items():
-            errors[f"lstm{arch[0]}x{arch[1]}_truncated.{k}"] = e
+            errors[f"lstm{arch[0]}x{arch[1]}{'_table10' if sq != 'text' else ''}_truncated.{k}"] = e
     c = Config(model="elman", elman_hidden=6, init_range=1.0)
     P = elman_init(c, [rngs["init0"], rngs["init1"]])
     Xe, Te, Me = X[:, None], T[:, None], mask[:, None]
