@@ -70,6 +70,10 @@ CLAIMS = [
          metric="searches_solved", claim="== 0", paper="out of reach for RS", published="not run"),
     dict(tier="long", args="--seed 0 --grammar 7 --hidden 3 --searches 5 --max-trials 50000",
          metric="searches_solved", claim=">= 2", paper="out of reach for RS", published="not run"),
+    # #4 with the full 30 searches and a 200,000-guess cap per search (issue 17, item 9)
+    dict(tier="long", args="--seed 0 --grammar 4 --max-trials 200000", metric="trials_mean", claim="<= 13833",
+         kind="paper", paper="mean 13,833 trials (#4, A1); ours: 30 searches, each capped at 200,000 guesses (a "
+         "search that gives up makes the mean NaN)", published="—"),
 ]
 
 
