@@ -185,9 +185,13 @@ def test_runner_ctrl_c_stops_every_run(tmp_path):
     """Ctrl-C: every experiment process is killed (none left behind) and the runner says what finished.
     Only the runner's own children count: another rs_tomita.py on the machine (the benchmark test on
     a parallel pytest worker, a user's run) must not make the test signal before its runs started."""
+    # A process started with SIGINT ignored (a test run launched in the background by a non-interactive
+    # shell, `cmd &`) hands that on, and Python then installs no KeyboardInterrupt handler: the runner
+    # must start with the default disposition, as it has under a user's terminal.
     proc = subprocess.Popen([sys.executable, str(catalog.ROOT / "reproduce.py"), "rs-tomita", "--seeds", "0-3",
                              "--jobs", "2"], cwd=tmp_path, env=catalog.child_env(), stderr=subprocess.PIPE,
-                            stdout=subprocess.DEVNULL, text=True)
+                            stdout=subprocess.DEVNULL, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     line = proc.stderr.readline()
     assert line.startswith("running"), line
     deadline = time.time() + 20
