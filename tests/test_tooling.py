@@ -156,24 +156,13 @@ def test_book_sources_are_complete(tmp_path):
     assert not broken, "broken links in the book:\n  " + "\n  ".join(broken)
 
 
-def _processes_running(fragment):
+def _processes_running(fragment, ppid=None):
+    """The pids of processes whose command line contains `fragment` (only `ppid`'s children, if given)."""
     out = []
     for proc in Path("/proc").glob("[0-9]*"):
         try:
             if fragment in (proc / "cmdline").read_bytes().decode(errors="replace"):
-                out.append(proc.name)
-        except OSError:
-            pass
-    return out
-
-
-def _children_running(fragment, ppid):
-    """The pids of `ppid`'s child processes whose command line contains `fragment`."""
-    out = []
-    for proc in Path("/proc").glob("[0-9]*"):
-        try:
-            if fragment in (proc / "cmdline").read_bytes().decode(errors="replace"):
-                if int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1]) == ppid:
+                if ppid is None or int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1]) == ppid:
                     out.append(proc.name)
         except (OSError, ValueError, IndexError):
             pass
@@ -195,12 +184,12 @@ def test_runner_ctrl_c_stops_every_run(tmp_path):
     line = proc.stderr.readline()
     assert line.startswith("running"), line
     deadline = time.time() + 20
-    while not _children_running("rs_tomita.py", proc.pid) and time.time() < deadline:
+    while not _processes_running("rs_tomita.py", proc.pid) and time.time() < deadline:
         time.sleep(0.05)
-    kids = set(_children_running("rs_tomita.py", proc.pid))
+    kids = set(_processes_running("rs_tomita.py", proc.pid))
     assert kids, "no experiment process started"
     time.sleep(0.3)
-    kids |= set(_children_running("rs_tomita.py", proc.pid))
+    kids |= set(_processes_running("rs_tomita.py", proc.pid))
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=20)
     assert proc.returncode == 130, err
