@@ -574,10 +574,12 @@ def train(cfg, seed, callback=None):
             hist["window_ok"].append(int(recent_ok.sum()) if seen >= cfg.window else int(recent_ok[:seen].sum()))
             acc_e, acc_wrong, acc_n = 0.0, 0, 0
             next_hist += cfg.hist_every
-        if seen >= next_log or done:
-            progress(f"{cfg.model} T={cfg.T} seqs {seen:8d}  train MSE {hist['train_mse'][-1]:.5f}  "
-                     f"wrong {hist['train_wrong'][-1]:.3f}  correct in last {cfg.window}: {hist['window_ok'][-1]}")
-            next_log += cfg.log_every
+        if seen >= next_log or done:                      # the stopping criterion's window, so any log_every works
+            k = min(seen, cfg.window)
+            progress(f"{cfg.model} T={cfg.T} seqs {seen:8d}  last {k}: mean error {recent_e[:k].mean():.5f}  "
+                     f"correct {int(recent_ok[:k].sum())}")
+            while next_log <= seen:
+                next_log += cfg.log_every
         if callback is not None:
             callback(seen, dict(P=P, hist=hist))
         if done:
