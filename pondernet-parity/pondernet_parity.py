@@ -90,6 +90,21 @@ CLAIMS = [
          paper="—", published="—"),
     dict(tier="long", args="--seed 0 --lr 3e-4 --clip 1 --steps 30000", metric="ext_over_in_steps", claim=">= 0.9",
          paper="PonderNet ponders longer on the harder, unseen vectors", published="—"),
+    # issue 17: a GRU step function (what public PonderNet code uses) in place of the tanh RNN
+    dict(tier="seeds", args="--seeds 0-4 --cell gru", metric="median_ext_acc", claim=">= 0.95", kind="paper",
+         reduced=True, paper="near-perfect extrapolation (10 seeds, 96-wide, trained on 1-48 non-zero); here a GRU "
+         "step, 10-wide, trained on 1-5, tested on 6-10, 3000 updates, 5 seeds", published="—"),
+    dict(tier="seeds", args="--seeds 0-4 --cell gru", metric="mean_in_acc", claim=">= 0.99", paper="—", published="—"),
+    dict(tier="seeds", args="--seeds 0-4 --cell gru", metric="max_ext_acc", claim="<= 0.6",
+         paper="PonderNet near-perfect on 49-96 non-zero (extrapolation)", published="—"),
+    dict(tier="seeds", args="--seeds 0-4 --cell gru", metric="max_ext_over_in_steps", claim="< 1",
+         paper="PonderNet ponders longer on the harder, unseen vectors", published="—"),
+    dict(tier="long", args="--seed 0 --cell gru --width 16 --train-max-nonzero 8 --test-min-nonzero 9 --steps 6000",
+         metric="ext_acc", claim=">= 0.95", kind="paper", reduced=True,
+         paper="near-perfect extrapolation (96-wide, trained on 1-48 non-zero); here a GRU step, 16-wide, trained "
+         "on 1-8, tested on 9-16, 6000 updates, one seed", published="—"),
+    dict(tier="long", args="--seed 0 --cell gru --width 16 --train-max-nonzero 8 --test-min-nonzero 9 --steps 6000",
+         metric="in_acc", claim=">= 0.99", paper="—", published="—"),
 ]
 
 
@@ -99,7 +114,8 @@ class Config:
     train_max_nonzero: int = 5  # training vectors have 1..this many non-zero entries (the paper: 48 of 96)
     test_min_nonzero: int = 6  # test vectors have this many..width non-zero entries (the paper: 49..96)
     halting: str = field(default="pondernet", metadata={"choices": ("pondernet", "act")})  # halting rule
-    hidden: int = 128  # tanh units of the RNN
+    hidden: int = 128  # units of the RNN state
+    cell: str = field(default="tanh", metadata={"choices": ("tanh", "gru")})  # step function: tanh RNN, or a GRU (Cho et al. 2014; what public PonderNet code uses)
     max_steps: int = 20  # the most inner steps per vector (PonderNet's unroll limit N, ACT's M)
     lam_p: float = 0.2  # PonderNet: parameter of the geometric prior on the halting step (mean 1 / lam_p steps)
     beta: float = 0.01  # PonderNet: weight of KL(p || geometric prior) in the loss
@@ -167,8 +183,19 @@ def net_input(x, cfg):
 
 def init_params(rng, cfg, dtype=np.float64):
     """Wx (D+1, H): input and first-step flag (last row); Ws (H, H); b (H,); wh (H,), bh (1,): halting
-    unit; wy (H,), by (1,): the output logit."""
+    unit; wy (H,), by (1,): the output logit.  GRU: Wx (D+1, 3H) and b (3H,) for the reset, update and
+    candidate blocks, Ws (H, 2H) the recurrent weights of reset and update, Uc (H, H) the candidate's."""
     D, H = cfg.width, cfg.hidden
+    if cfg.cell == "gru":
+        P = dict(Wx=rng.normal(0.0, 1.0 / np.sqrt(D + 1), (D + 1, 3 * H)),
+                 Ws=rng.normal(0.0, 1.0 / np.sqrt(H), (H, 2 * H)),
+                 Uc=rng.normal(0.0, 1.0 / np.sqrt(H), (H, H)),
+                 b=np.zeros(3 * H),
+                 wh=rng.normal(0.0, 1.0 / np.sqrt(H), H),
+                 bh=np.full(1, cfg.halt_bias),
+                 wy=rng.normal(0.0, 1.0 / np.sqrt(H), H),
+                 by=np.zeros(1))
+        return {k: v.astype(dtype) for k, v in P.items()}
     P = dict(Wx=rng.normal(0.0, 1.0 / np.sqrt(D + 1), (D + 1, H)),
              Ws=rng.normal(0.0, 1.0 / np.sqrt(H), (H, H)),
              b=np.zeros(H),
@@ -190,23 +217,40 @@ def bce(z, y):
 
 
 def inner_step(P, x_drive, sp, first):
-    """s^n = tanh([x, flag] Wx + s^{n-1} Ws + b); x_drive = x Wx[:-1] + b is the same at every step."""
-    pre = x_drive + sp @ P["Ws"]
-    if first:
-        pre = pre + P["Wx"][-1]
-    return np.tanh(pre)
+    """s^n = tanh([x, flag] Wx + s^{n-1} Ws + b); x_drive = x Wx[:-1] + b is the same at every step.
+    Returns (s^n, gates): gates is None for the tanh RNN, (r, u, c) for the GRU:
+    r, u = sigmoid(drive_{r,u} + s^{n-1} Ws), c = tanh(drive_c + (r * s^{n-1}) Uc), s^n = (1 - u) s^{n-1} + u c."""
+    a = x_drive + P["Wx"][-1] if first else x_drive
+    if "Uc" not in P:
+        return np.tanh(a + sp @ P["Ws"]), None
+    H = sp.shape[1]
+    ru = 0.5 + 0.5 * np.tanh(0.5 * (a[:, :2 * H] + sp @ P["Ws"]))
+    r, u = ru[:, :H], ru[:, H:]
+    c = np.tanh(a[:, 2 * H:] + (r * sp) @ P["Uc"])
+    return sp + u * (c - sp), (r, u, c)
 
 
-def inner_step_backward(P, g, ds, s, sp, first, idx, carry, dpre_sum):
-    """Back through one inner step s = tanh(drive + sp Ws [+ flag]) of the rows idx, given ds = dL/ds:
-    accumulates the Ws and flag gradients, the drive's gradient into dpre_sum[idx] (the input weights
-    get it once, at the end), and dL/dsp into carry[idx] for the step before."""
-    dpre = ds * (1.0 - s * s)
-    g["Ws"] += sp.T @ dpre
+def inner_step_backward(P, g, ds, s, sp, first, idx, carry, dpre_sum, gates):
+    """Back through one inner step of the rows idx, given ds = dL/ds: accumulates the recurrent and
+    flag gradients, the drive's gradient into dpre_sum[idx] (the input weights get it once, at the
+    end), and dL/dsp into carry[idx] for the step before."""
+    if gates is None:
+        dpre = ds * (1.0 - s * s)
+        g["Ws"] += sp.T @ dpre
+        dsp = dpre @ P["Ws"].T
+    else:
+        r, u, c = gates
+        dpc = ds * u * (1.0 - c * c)                  # candidate pre-activation
+        drs = dpc @ P["Uc"].T                        # d(r * sp)
+        g["Uc"] += (r * sp).T @ dpc
+        dru = np.concatenate([drs * sp * r * (1.0 - r), ds * (c - sp) * u * (1.0 - u)], axis=1)
+        g["Ws"] += sp.T @ dru
+        dsp = ds * (1.0 - u) + drs * r + dru @ P["Ws"].T
+        dpre = np.concatenate([dru, dpc], axis=1)
     dpre_sum[idx] += dpre
     if first:
         g["Wx"][-1] += dpre.sum(0)
-    carry[idx] = dpre @ P["Ws"].T
+    carry[idx] = dsp
 
 
 def ponder_forward(P, x, cfg):
@@ -226,10 +270,10 @@ def ponder_forward(P, x, cfg):
     log_run = np.zeros(B, dtype=x.dtype)             # log prod_{j<n} (1 - lambda^j): log P(still running)
     N = np.zeros(B, dtype=int)
     idx = np.arange(B)
-    c = dict(x=x, rows=[], prev=[], S=[], z=[], lam=[], logp=[], last=[])
+    c = dict(x=x, rows=[], prev=[], S=[], gates=[], z=[], lam=[], logp=[], last=[])
     for n in range(1, cfg.max_steps + 1):
         sp = cur[idx]
-        s = inner_step(P, drive[idx], sp, n == 1)
+        s, gates = inner_step(P, drive[idx], sp, n == 1)
         cur[idx] = s
         a = s @ P["wh"] + P["bh"][0]
         lam = 0.5 + 0.5 * np.tanh(0.5 * a)
@@ -237,7 +281,7 @@ def ponder_forward(P, x, cfg):
         lr_after = lr_before - softplus(a)           # + log(1 - lambda^n)
         last = (lr_after < np.log(cfg.tail)) | (n == cfg.max_steps)
         logp = np.where(last, lr_before, lr_before - softplus(-a))   # + log(lambda^n) unless it is step N
-        for key, val in (("rows", idx), ("prev", sp), ("S", s), ("z", s @ P["wy"] + P["by"][0]),
+        for key, val in (("rows", idx), ("prev", sp), ("S", s), ("gates", gates), ("z", s @ P["wy"] + P["by"][0]),
                          ("lam", lam), ("logp", logp), ("last", last)):
             c[key].append(val)
         log_run[idx] = lr_after
@@ -275,7 +319,7 @@ def ponder_loss_and_grads(P, x, y, cfg):
     g = {k: np.zeros_like(v) for k, v in P.items()}
     later = np.zeros(B, dtype=x.dtype)               # sum_{m>n} G^m p^m of each row
     carry = np.zeros((B, P["Ws"].shape[0]), dtype=x.dtype)
-    dpre_sum = np.zeros_like(carry)
+    dpre_sum = np.zeros((B, P["b"].shape[0]), dtype=x.dtype)
     for n in range(steps, 0, -1):
         idx, s, sp = c["rows"][n - 1], c["S"][n - 1], c["prev"][n - 1]
         lam, last, z, p, Gn = c["lam"][n - 1], c["last"][n - 1], c["z"][n - 1], p_list[n - 1], G[n - 1]
@@ -288,7 +332,7 @@ def ponder_loss_and_grads(P, x, y, cfg):
         g["wh"] += s.T @ da
         g["bh"][0] += da.sum()
         ds = carry[idx] + dz[:, None] * P["wy"] + da[:, None] * P["wh"]
-        inner_step_backward(P, g, ds, s, sp, n == 1, idx, carry, dpre_sum)
+        inner_step_backward(P, g, ds, s, sp, n == 1, idx, carry, dpre_sum, c["gates"][n - 1])
     g["Wx"][:-1] += x.T @ dpre_sum
     g["b"] += dpre_sum.sum(0)
     return loss, g, c
@@ -306,16 +350,16 @@ def act_forward(P, x, cfg):
     N = np.ones(B, dtype=int)
     R = np.ones(B, dtype=x.dtype)
     idx = np.arange(B)
-    c = dict(x=x, rows=[], prev=[], S=[], h=[], p=[])
+    c = dict(x=x, rows=[], prev=[], S=[], gates=[], h=[], p=[])
     for n in range(1, cfg.max_steps + 1):
         sp = cur[idx]
-        s = inner_step(P, drive[idx], sp, n == 1)
+        s, gates = inner_step(P, drive[idx], sp, n == 1)
         cur[idx] = s
         h = 0.5 + 0.5 * np.tanh(0.5 * (s @ P["wh"] + P["bh"][0]))
         cs = cum[idx]
         halt = (cs + h >= 1.0 - cfg.eps) | (n == cfg.max_steps)
         w = np.where(halt, 1.0 - cs, h)
-        for key, val in (("rows", idx), ("prev", sp), ("S", s), ("h", h), ("p", w)):
+        for key, val in (("rows", idx), ("prev", sp), ("S", s), ("gates", gates), ("h", h), ("p", w)):
             c[key].append(val)
         s_mean[idx] += w[:, None] * s
         N[idx[halt]] = n
@@ -343,7 +387,7 @@ def act_loss_and_grads(P, x, y, cfg):
     N = c["N"]
     dp_last = np.einsum("bh,bh->b", dmean, c["last_state"])
     carry = np.zeros_like(dmean)
-    dpre_sum = np.zeros_like(dmean)
+    dpre_sum = np.zeros((B, P["b"].shape[0]), dtype=x.dtype)
     for n in range(len(c["S"]), 0, -1):
         idx, s, sp, w, h = c["rows"][n - 1], c["S"][n - 1], c["prev"][n - 1], c["p"][n - 1], c["h"][n - 1]
         dsr = dmean[idx]
@@ -353,7 +397,7 @@ def act_loss_and_grads(P, x, y, cfg):
         ds += dha[:, None] * P["wh"]
         g["wh"] += s.T @ dha
         g["bh"][0] += dha.sum()
-        inner_step_backward(P, g, ds, s, sp, n == 1, idx, carry, dpre_sum)
+        inner_step_backward(P, g, ds, s, sp, n == 1, idx, carry, dpre_sum, c["gates"][n - 1])
     g["Wx"][:-1] += x.T @ dpre_sum
     g["b"] += dpre_sum.sum(0)
     return loss, g, c
@@ -472,10 +516,12 @@ def gradcheck(cfg, seed) -> dict:
     small net where some vectors stop by their halting probabilities and others at max_steps."""
     rngs = rng_streams(seed, STREAMS)
     errors = {}
-    for rule, extra in (("pondernet", dict(tail=0.1, beta=0.3, halt_bias=-0.5)),
-                        ("act", dict(tau=0.05, halt_bias=-1.0))):
+    for rule, cell, extra in (("pondernet", "tanh", dict(tail=0.1, beta=0.3, halt_bias=-0.5)),
+                              ("act", "tanh", dict(tau=0.05, halt_bias=-1.0)),
+                              ("pondernet", "gru", dict(tail=0.1, beta=0.3, halt_bias=-0.5)),
+                              ("act", "gru", dict(tau=0.05, halt_bias=-1.0))):
         small = Config(width=6, train_max_nonzero=6, test_min_nonzero=1, hidden=5, batch=9, max_steps=6,
-                       halting=rule, **extra)
+                       halting=rule, cell=cell, **extra)
         P = init_params(rngs["init"], small)
         P["wh"] *= 3.0
         x, y, _ = sample_parity(rngs["data"], small.batch, small.width, 1, small.width)
@@ -483,7 +529,7 @@ def gradcheck(cfg, seed) -> dict:
         N = c["N"]
         assert (N == small.max_steps).any() and (N < small.max_steps).any() and (N > 1).all(), (rule, N)
         for k, e in numeric_gradcheck(lambda: loss_and_grads(P, x, y, small)[0], P, g, rngs["probe"]).items():
-            errors[f"{rule}.{k}"] = e
+            errors[f"{rule}.{k}" if cell == "tanh" else f"{cell}.{rule}.{k}"] = e
     return errors
 
 
