@@ -12,7 +12,10 @@ mean +- std over 100 trials). Here the track, the car and the pixels are a numpy
 CarRacing's reward: -0.1 per frame, +1000/N per track tile first visited, 1000 frames at most.
 Measured here over seeds 0-4 (100 fresh tracks each): C on [z, h] a median 767 (no seed reaches 900),
 C on z a median 781, random -96; the ordering C(z, h) > C(z) holds on 3 of 5 seeds only (gaps -68 to
-+48 points). Worked example, seed 0: 808 +- 81 with C on [z, h], 781 +- 109 with C on z, -96 +- 2 random.
++48 points; mean gap +4, 95% t-interval -60 to +69 over the seeds). Controls (--controls): C on [z, h] with h
+from M's untrained initial weights scores a median 769 (level with the trained M), and C on z with a 7-unit
+hidden layer a median 718. Worked example, seed 0: 808 +- 81 with C on [z, h], 781 +- 109 with C on z, -96 +- 2
+random.
 
 Run:  python3 world_models_carracing.py --seed 0
 """
@@ -32,7 +35,8 @@ META = dict(
     claim=("On a numpy car-racing track with CarRacing's reward, V + M + C scores a median 767 over seeds 0-4 "
            "(IQR 761-770; 100 fresh tracks each) and no seed reaches the paper's 900 (paper 906 +- 21); C on z "
            "alone scores a median 781 and the paper's ordering C(z, h) > C(z) holds on 3/5 seeds only (gap -68 "
-           "to +48 points, paper +274); a random policy scores -96"),
+           "to +48 points, paper +274; mean gap +4, 95% t-interval -60 to +69); a random policy scores -96; with h "
+           "from an untrained M, C on [z, h] scores a median 769, and C on z with a hidden layer 718"),
     figure=dict(args="--seeds 0-4", metric="score_zh"),
     gradcheck=True,
     budget_s=180,  # the issue allows up to 180 s when V, M and C cannot all be trained in 60 s
@@ -62,6 +66,27 @@ CLAIMS = [
     dict(tier="seeds", args="--seeds 0-4", metric="mean_ordering", claim=">= 0.2", paper="—", published="—"),
     dict(tier="seeds", args="--seeds 0-4", metric="max_score_random", claim="<= -90", paper="—",
          published="+4.84 (own reward scale)"),
+    dict(tier="seeds", args="--seeds 0-4", metric="mean_gap_zh_minus_z", claim="< 137", paper="+274 (906 − 632)",
+         published="—"),
+    # the two controls (--controls): same seeds, same V, M, tracks and main arms, two more CMA-ES arms
+    dict(tier="seeds", args="--seeds 0-4 --controls", metric="min_hidden_beats_z", claim=">= 1", kind="paper",
+         reduced=True, paper="V alone with a hidden layer above V alone linear (788 ± 141 vs 632 ± 251); ours: "
+         "C on z with 7 tanh hidden units (143 parameters) above linear C on z, on every seed, same reduced set-up",
+         published="—"),
+    dict(tier="seeds", args="--seeds 0-4 --controls", metric="min_zh_beats_hidden", claim=">= 1", kind="paper",
+         reduced=True, paper="V + M above V alone with a hidden layer (906 ± 21 vs 788 ± 141); ours: linear C on "
+         "[z, h] (147 parameters) above C on z with 7 hidden units (143), on every seed, same reduced set-up",
+         published="—"),
+    dict(tier="seeds", args="--seeds 0-4 --controls", metric="median_score_zh_untrained", claim=">= 700",
+         paper="—", published="—"),
+    dict(tier="seeds", args="--seeds 0-4 --controls", metric="median_score_z_hidden", claim=">= 600",
+         paper="788 ± 141", published="—"),
+    dict(tier="seeds", args="--seeds 0-4 --controls", metric="mean_zh_beats_hidden", claim=">= 0.4",
+         paper="906 ± 21 vs 788 ± 141", published="—"),
+    dict(tier="seeds", args="--seeds 0-4 --controls", metric="mean_gap_zh_minus_untrained", claim="< 50",
+         paper="— (not run in the paper)", published="—"),
+    dict(tier="seeds", args="--seeds 0-4 --controls", metric="mean_gap_hidden_minus_z", claim="< 78",
+         paper="+156 (788 − 632)", published="—"),
 ]
 
 
@@ -107,11 +132,14 @@ class Config:
     sigma0: float = 0.1  # initial CMA-ES step size
     n_eval: int = 100  # evaluation episodes (fresh tracks) per controller
     log_every: int = 5  # progress line every this many generations
+    # --- controls (off by default): more inputs or more capacity instead of M's learned memory
+    controls: bool = False  # also evolve and score two controls on the same tracks: C on [z, h] with h from M's untrained initial weights, and C on z with one tanh hidden layer
+    c_hidden: int = 7  # hidden units of the control C on z with a hidden layer (16*7+7+3*7+3 = 143 parameters; C(z, h) has 147)
 
     def __post_init__(self):
         for name in ("max_frames", "obs_size", "n_rollouts", "rollout_len", "z_dim", "v_hidden", "v_steps",
                      "v_batch", "m_hidden", "n_mix", "m_steps", "m_batch", "m_seq", "popsize", "generations",
-                     "episodes", "n_eval", "log_every"):
+                     "episodes", "n_eval", "log_every", "c_hidden"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
         if self.popsize < 4:
@@ -129,9 +157,10 @@ class Config:
 
 
 SMOKE = dict(n_rollouts=8, rollout_len=60, v_steps=20, m_steps=5, m_seq=20, popsize=6, generations=2, episodes=1,
-             max_frames=60, n_eval=4, log_every=1)
-STREAMS = ("data", "v", "m", "c", "eval", "init", "probe")  # gradcheck's init/probe last; the random policy
-# reads a fresh copy of "data" (index 0, the stream it has always used; its tracks are the eval tracks)
+             max_frames=60, n_eval=4, log_every=1, controls=True)
+STREAMS = ("data", "v", "m", "c", "eval", "init", "probe", "ctrl")  # gradcheck's init/probe after the run's;
+# the random policy reads a fresh copy of "data" (index 0, the stream it has always used; its tracks are the
+# eval tracks); "ctrl" (last, so every other stream is unchanged) samples the control arms' CMA-ES candidates
 
 
 # ----------------------------------------------------------------------------- environment
@@ -536,9 +565,11 @@ def m_loss_and_grads(M, Zs, A, K):
 def train_m(cfg, Zs_all, A_all, rng):
     """Adam on M's NLL over random windows of the encoded rollouts.
 
-    Zs_all (T+1, n, Z) latents sampled from V's posterior, A_all (T, n, 3).  Returns M, history.
+    Zs_all (T+1, n, Z) latents sampled from V's posterior, A_all (T, n, 3).  Returns M, history and a copy
+    of M's random initial weights (the untrained M of the controls).
     """
     M = m_init(cfg, rng)
+    M0 = {k: v.copy() for k, v in M.items()}
     opt = Adam(M, lr=cfg.m_lr)
     T_all, n, _ = A_all.shape
     hist = dict(step=[], nll=[])
@@ -554,7 +585,7 @@ def train_m(cfg, Zs_all, A_all, rng):
         if step % 10 == 0 or step == cfg.m_steps - 1:
             hist["step"].append(step)
             hist["nll"].append(loss)
-    return M, hist
+    return M, hist, M0
 
 
 # ----------------------------------------------------------------------------- C: linear controller, CMA-ES
@@ -572,6 +603,22 @@ def c_act(theta, feats):
     W = theta[:, :3 * F].reshape(B, 3, F)
     o = np.tanh(np.einsum("bkf,bf->bk", W, feats) + theta[:, 3 * F:])
     return np.stack([o[:, 0], 0.5 * (o[:, 1] + 1.0), np.maximum(o[:, 2], 0.0)], axis=1)
+
+
+def c_hidden_params(cfg):
+    """Parameter count of the control C on z with one hidden layer: H x Z + H, then 3 x H + 3."""
+    return cfg.c_hidden * (cfg.z_dim + 1) + 3 * (cfg.c_hidden + 1)
+
+
+def c_act_hidden(theta, z, H):
+    """The paper's "V alone with a hidden layer" controller, batched: theta (B, H*(Z+1) + 3*(H+1)), z (B, Z).
+
+    hidden = tanh(W1 z + b1) (H units), then the linear controller's output and action mapping on hidden.
+    """
+    B, Z = z.shape
+    W1 = theta[:, :H * Z].reshape(B, H, Z)
+    hid = np.tanh(np.einsum("bkf,bf->bk", W1, z) + theta[:, H * Z:H * (Z + 1)])
+    return c_act(theta[:, H * (Z + 1):], hid)
 
 
 def drive(cfg, V, M, tracks, which, thetas, use_h, rng=None, record=None):
@@ -666,10 +713,14 @@ class CMAES:
         self.D = np.sqrt(np.maximum(d2, 1e-20))
 
 
-def evolve(cfg, V, M, rng, callback=None):
+def evolve(cfg, V, M, rng, callback=None, M0=None, rng_ctrl=None):
     """CMA-ES for two controller arms at once -- C on [z, h] and C on z -- every car of both populations
     stepped together.  Each generation draws `episodes` fresh tracks shared by every candidate.
 
+    With cfg.controls, two control arms are evolved on the same tracks, in a batch of their own (so the two
+    main arms compute exactly what they compute without them), their candidates drawn from rng_ctrl:
+    'zh_untrained', C on [z, h] with h from M0 (M's untrained initial weights), and 'z_hidden', C on z with
+    one hidden layer of cfg.c_hidden tanh units.
     Returns dict arm -> (final mean theta, history).
     """
     arms = {"zh": True, "z": False}
@@ -677,6 +728,11 @@ def evolve(cfg, V, M, rng, callback=None):
     hist = {k: dict(gen=[], best=[], mean=[], sigma=[]) for k in arms}
     E, lam = cfg.episodes, cfg.popsize
     nmax = max(e.n for e in es.values())
+    ctrl = {}
+    if cfg.controls:
+        ctrl = dict(zh_untrained=CMAES(np.zeros(3 * (c_inputs(cfg, True) + 1)), cfg.sigma0, lam, rng_ctrl),
+                    z_hidden=CMAES(np.zeros(c_hidden_params(cfg)), cfg.sigma0, lam, rng_ctrl))
+        hist.update({k: dict(gen=[], best=[], mean=[], sigma=[]) for k in ctrl})
     for gen in range(cfg.generations):
         tracks = make_tracks(cfg, rng, E)
         cand = {k: e.ask() for k, e in es.items()}
@@ -698,12 +754,30 @@ def evolve(cfg, V, M, rng, callback=None):
             hist[k]["best"].append(float(fit.max()))
             hist[k]["mean"].append(float(fit.mean()))
             hist[k]["sigma"].append(es[k].sigma)
+        if ctrl:
+            cc = {k: e.ask() for k, e in ctrl.items()}
+            which_c = np.tile(np.arange(E), lam)
+            sc = _drive_controls(cfg, V, M0, tracks, which_c, np.repeat(cc["zh_untrained"], E, axis=0),
+                                 which_c, np.repeat(cc["z_hidden"], E, axis=0))
+            for k, scores_k in zip(ctrl, sc):
+                fit = scores_k.reshape(lam, E).mean(1)
+                ctrl[k].tell(cc[k], fit)
+                hist[k]["gen"].append(gen)
+                hist[k]["best"].append(float(fit.max()))
+                hist[k]["mean"].append(float(fit.mean()))
+                hist[k]["sigma"].append(ctrl[k].sigma)
         if gen % cfg.log_every == 0 or gen == cfg.generations - 1:
             progress(f"CMA-ES gen {gen:3d}  C(z,h) best {hist['zh']['best'][-1]:7.1f} mean {hist['zh']['mean'][-1]:7.1f}"
                      f"  |  C(z) best {hist['z']['best'][-1]:7.1f} mean {hist['z']['mean'][-1]:7.1f}")
+            if ctrl:
+                progress(f"   controls  C(z,h untrained M) best {hist['zh_untrained']['best'][-1]:7.1f} mean "
+                         f"{hist['zh_untrained']['mean'][-1]:7.1f}  |  C(z) hidden layer best "
+                         f"{hist['z_hidden']['best'][-1]:7.1f} mean {hist['z_hidden']['mean'][-1]:7.1f}")
         if callback is not None:
             callback(gen, dict(es=es, hist=hist))
-    return {k: (es[k].m.copy(), hist[k]) for k in arms}
+    out = {k: (es[k].m.copy(), hist[k]) for k in arms}
+    out.update({k: (e.m.copy(), hist[k]) for k, e in ctrl.items()})
+    return out
 
 
 def _drive_padded(cfg, V, M, tracks, which, thetas, use_h, es):
@@ -735,12 +809,33 @@ def _drive_mixed(cfg, V, M, tracks, which, rows, use_h, n_z):
     return env.score.copy()
 
 
+def _drive_controls(cfg, V, M0, tracks, which_u, rows_u, which_hid, rows_hid):
+    """The two controls in one batch: cars driven by C on [z, h] with h from the untrained M0 (rows_u, on
+    tracks which_u) and cars driven by C on z with a hidden layer (rows_hid, on tracks which_hid).
+    Returns their scores (len(which_u),), (len(which_hid),)."""
+    env = Race(cfg, tracks, np.r_[which_u, which_hid])
+    nu = len(which_u)
+    h = np.zeros((nu, cfg.m_hidden))
+    c = np.zeros((nu, cfg.m_hidden))
+    for t in range(cfg.max_frames):
+        z, _ = v_encode(V, env.observe())
+        a = np.empty((z.shape[0], 3))
+        a[:nu] = c_act(rows_u, np.concatenate([z[:nu], h], axis=1))
+        a[nu:] = c_act_hidden(rows_hid, z[nu:], cfg.c_hidden)
+        env.step(a)
+        if env.done.all():
+            break
+        h, c, _ = lstm_step(M0, np.concatenate([z[:nu], a[:nu]], axis=1), h, c)
+    return env.score[:nu].copy(), env.score[nu:].copy()
+
+
 # ----------------------------------------------------------------------------- pipeline
 
 def train(cfg, seed, callback=None):
     """Collect random rollouts, train V, encode, train M, evolve both controllers.
 
-    Returns dict(V, M, thetas={'zh', 'z'}, history, timings, rollouts).
+    Returns dict(V, M, M0 (M's untrained initial weights), thetas={'zh', 'z'} (+ 'zh_untrained', 'z_hidden'
+    with cfg.controls), history, timings, rollouts).
     """
     import time
     rngs = rng_streams(seed, STREAMS)
@@ -754,14 +849,14 @@ def train(cfg, seed, callback=None):
     progress(f"V trained: reconstruction {vh['rec'][-1]:.3f}, KL {vh['kl'][-1]:.2f} ({t2 - t1:.1f} s)")
     mu, lv = v_encode(V, frames)
     Zs = (mu + np.exp(0.5 * lv) * rngs["m"].standard_normal(mu.shape)).reshape(obs.shape[0], obs.shape[1], -1)
-    M, mh = train_m(cfg, Zs, acts, rngs["m"])
+    M, mh, M0 = train_m(cfg, Zs, acts, rngs["m"])
     t3 = time.perf_counter()
     progress(f"M trained: NLL {mh['nll'][0]:.3f} -> {mh['nll'][-1]:.3f} per latent dim ({t3 - t2:.1f} s)")
-    out = evolve(cfg, V, M, rngs["c"], callback=callback)
+    out = evolve(cfg, V, M, rngs["c"], callback=callback, M0=M0, rng_ctrl=rngs["ctrl"])
     t4 = time.perf_counter()
     timings = dict(t_data=t1 - t0, t_v=t2 - t1, t_m=t3 - t2, t_c=t4 - t3)
     progress("wall-clock breakdown: " + ", ".join(f"{k[2:]} {v:.1f} s" for k, v in timings.items()))
-    return dict(V=V, M=M, thetas={k: v[0] for k, v in out.items()},
+    return dict(V=V, M=M, M0=M0, thetas={k: v[0] for k, v in out.items()},
                 history=dict(v=vh, m=mh, c={k: v[1] for k, v in out.items()}), timings=timings,
                 rollouts=(obs, acts))
 
@@ -798,6 +893,19 @@ def evaluate(cfg, V, M, thetas, seed):
                 solved_z=int(z.mean() >= 900.0))
 
 
+def evaluate_controls(cfg, V, M0, thetas, seed, base):
+    """The two controls on the same n_eval evaluation tracks as the main arms; base: evaluate()'s metrics."""
+    tracks = eval_tracks(cfg, seed)
+    n = cfg.n_eval
+    which = np.arange(n)
+    su, shid = _drive_controls(cfg, V, M0, tracks, which, np.repeat(thetas["zh_untrained"][None, :], n, 0),
+                               which, np.repeat(thetas["z_hidden"][None, :], n, 0))
+    zh, z, u, hid = base["score_zh"], base["score_z"], float(su.mean()), float(shid.mean())
+    return dict(score_zh_untrained=u, std_zh_untrained=float(su.std()), score_z_hidden=hid,
+                std_z_hidden=float(shid.std()), gap_zh_minus_untrained=zh - u, gap_hidden_minus_z=hid - z,
+                beats_untrained=int(zh > u), hidden_beats_z=int(hid > z), zh_beats_hidden=int(zh > hid))
+
+
 def speed_probe(cfg, V, M, theta_zh, seed, n_tracks=10):
     """How much of the car's speed a linear read-out recovers from z alone vs from [z, h].
 
@@ -825,6 +933,8 @@ def speed_probe(cfg, V, M, theta_zh, seed, n_tracks=10):
 def run(cfg, seed) -> dict:
     out = train(cfg, seed)
     m = evaluate(cfg, out["V"], out["M"], out["thetas"], seed)
+    if cfg.controls:
+        m.update(evaluate_controls(cfg, out["V"], out["M0"], out["thetas"], seed, m))
     m.update(speed_probe(cfg, out["V"], out["M"], out["thetas"]["zh"], seed))
     m["v_rec"] = out["history"]["v"]["rec"][-1]
     m["m_nll"] = out["history"]["m"]["nll"][-1]
