@@ -31,7 +31,10 @@ META = dict(
            "100 training strings of 500-600 symbols for Tomita #1 in all 300 searches of seeds 0-9: the mean "
            "guesses per seed (30 searches) have median 157 (IQR 137-174), 160 over all 300 searches against "
            "the paper's 182; #2 takes a mean 1374 at seed 0 (paper: 1511); #4 is found in only 4 of 10 "
-           "searches within 50,000 guesses (paper: mean 13,833); #5 and #6 not in 2 x 50,000, #7 in 5 of 5"),
+           "searches within 50,000 guesses (paper: mean 13,833); #5 and #6 not in 2 x 50,000, #7 in 5 of 5; with "
+           "near-miss negatives (seed 0) #1 is unchanged (mean 158), #2 and #4 get harder (1 of 3 within 200,000; 2 of 10 "
+           "within 50,000) and #7 stays within reach of a 3-hidden-unit net (7 of 10 within 50,000), not of a 1-unit net "
+           "(0 of 10; 5 of 10 with uniform negatives)"),
     figure=dict(args="--seeds 0-9", metric="trials_mean"),
     gradcheck=False,
 )
@@ -74,6 +77,40 @@ CLAIMS = [
     dict(tier="long", args="--seed 0 --grammar 4 --max-trials 200000", metric="trials_mean", claim="<= 13833",
          kind="paper", paper="mean 13,833 trials (#4, A1); ours: 30 searches, each capped at 200,000 guesses (a "
          "search that gives up makes the mean NaN)", published="—"),
+    # near-miss negatives (issue 17, item 9): a string of the language with one symbol flipped out of it.
+    # near-miss-test: the same training sets and guesses as the uniform rows (same winners, same trial
+    # counts), tested on near misses; near-miss: trained and tested on near misses.
+    dict(tier="seeds", args="--seed 0 --negatives near-miss-test", metric="test_acc_mean", claim="<= 0.95",
+         paper="—", published="—"),
+    dict(tier="seeds", args="--seed 0 --grammar 2 --negatives near-miss-test", metric="test_acc_mean",
+         claim="<= 0.85", paper="—", published="—"),
+    dict(tier="seeds", args="--seed 0 --grammar 4 --searches 10 --max-trials 50000 --negatives near-miss-test",
+         metric="test_acc_mean", claim="<= 0.9", paper="—", published="—"),
+    dict(tier="seeds", args="--seed 0 --negatives near-miss", metric="trials_mean", claim="<= 182", kind="paper",
+         paper="mean 182 trials (#1, A1); ours: near-miss negatives, 30 searches of seed 0", published="—"),
+    dict(tier="seeds", args="--seed 0 --negatives near-miss", metric="test_acc_mean", claim=">= 0.99", paper="—",
+         published="—"),
+    dict(tier="seeds", args="--seed 0 --grammar 2 --searches 3 --negatives near-miss", metric="trials_mean",
+         claim="<= 1511", kind="paper", paper="mean 1511 trials (#2, A1); ours: near-miss negatives, 3 searches, "
+         "each capped at 200,000 guesses (a search that gives up makes the mean NaN)", published="—"),
+    dict(tier="seeds", args="--seed 0 --grammar 2 --searches 3 --negatives near-miss", metric="searches_solved",
+         claim="<= 2", paper="—", published="—"),
+    dict(tier="seeds", args="--seed 0 --grammar 4 --searches 10 --max-trials 50000 --negatives near-miss",
+         metric="searches_solved", claim=">= 1", paper="—", published="—"),
+    dict(tier="seeds", args="--seed 0 --grammar 4 --searches 10 --max-trials 50000 --negatives near-miss",
+         metric="trials_mean", claim="<= 13833", kind="paper", paper="mean 13,833 trials (#4, A1); ours: near-miss "
+         "negatives, 10 searches, each capped at 50,000 guesses (a search that gives up makes the mean NaN)",
+         published="—"),
+    dict(tier="long", args="--seed 0 --grammar 7 --hidden 3 --searches 5 --max-trials 50000 --negatives "
+         "near-miss-test", metric="test_acc_mean", claim="<= 0.8", paper="—", published="—"),
+    dict(tier="long", args="--seed 0 --grammar 7 --hidden 3 --searches 10 --max-trials 50000 --negatives near-miss",
+         metric="searches_solved", claim=">= 5", paper="out of reach for RS", published="not run"),
+    dict(tier="long", args="--seed 0 --grammar 7 --hidden 3 --searches 10 --max-trials 50000 --negatives near-miss",
+         metric="trials_median", claim="<= 45000", paper="out of reach for RS", published="not run"),
+    dict(tier="long", args="--seed 0 --grammar 7 --searches 10 --max-trials 50000 --negatives near-miss",
+         metric="searches_solved", claim="<= 1", paper="out of reach for RS", published="not run"),
+    dict(tier="long", args="--seed 0 --grammar 7 --searches 10 --max-trials 50000", metric="searches_solved",
+         claim=">= 3", paper="out of reach for RS", published="not run"),
 ]
 
 
@@ -94,6 +131,7 @@ class Config:
     max_trials: int = 200000  # give up a search after this many guesses
     batch: int = 1024  # guesses evaluated together in one numpy computation
     screen: int = 8  # early exit: guesses are first run on this many training strings, survivors on the rest
+    negatives: str = field(default="uniform", metadata={"choices": ("uniform", "near-miss", "near-miss-test")})  # strings outside the language: uniform = uniform over the other strings of the length (training and test); near-miss = a string of the language with one symbol flipped so that it leaves the language (training and test); near-miss-test = uniform training strings, near-miss test strings
 
     def __post_init__(self):
         for name in ("hidden", "len_min", "n_train", "n_test", "searches", "max_trials", "batch", "screen"):
@@ -109,7 +147,7 @@ class Config:
             raise ValueError("w_range must be > 0, tol in (0, 1]")
 
 
-SMOKE = dict(searches=3, len_min=40, len_max=50, max_trials=20000)
+SMOKE = dict(searches=3, len_min=40, len_max=50, max_trials=20000, negatives="near-miss-test")  # both negative samplers
 # every random stream, named once: search j (j < MAX_SEARCHES) draws its training set, its guesses
 # and its test set from its own three streams (index 3j, 3j + 1, 3j + 2).  More searches: more seeds.
 MAX_SEARCHES = 30
@@ -203,8 +241,51 @@ def negative(rng, g, L):
             return s
 
 
-def make_sequences(rng, n, cfg):
-    """n strings, alternating not-in-language (target 0) and in-language (target 1).
+def _in_language_rows(g, S):
+    """in_language for every row of S (m, L) at once: (m,) bool."""
+    S = np.asarray(S)
+    m, L = S.shape
+    n0 = (S == 0).sum(axis=1)
+    n1 = L - n0
+    if g == 1:
+        return n0 == 0
+    if g == 2:
+        return np.full(m, L % 2 == 0) & np.all(S[:, 0::2] == 1, axis=1) & np.all(S[:, 1::2] == 0, axis=1)
+    if g == 4:
+        return ~np.any((S[:, :-2] == 0) & (S[:, 1:-1] == 0) & (S[:, 2:] == 0), axis=1)
+    if g == 5:
+        return (n0 % 2 == 0) & (n1 % 2 == 0)
+    if g == 6:
+        return (n0 - n1) % 3 == 0
+    if g == 7:
+        return (S[:, 1:] != S[:, :-1]).sum(axis=1) + (S[:, 0] == 1) <= 3
+    raise ValueError(f"unknown grammar {g}")
+
+
+def near_miss(rng, g, L):
+    """A string outside the language one substitution away from a string inside it.
+
+    Draws a string of the language as positive() does (length L, or L - 1 where the language has
+    only even lengths, so a near miss is never told apart by its length), lists its single-symbol
+    flips that leave the language, and takes one of them uniformly; a string none of whose flips
+    leaves the language (e.g. 0...0 for #7) is redrawn.  Substitutions only: an insertion or deletion
+    changes the length by one, and for #2 (even lengths only) that alone would give the class away.
+    """
+    while True:
+        s = positive(rng, g, L)
+        flips = np.repeat(s[None], len(s), axis=0)                  # (len, len): row i = s with symbol i flipped
+        flips[np.arange(len(s)), np.arange(len(s))] ^= 1
+        out = np.flatnonzero(~_in_language_rows(g, flips))
+        if out.size:
+            t = flips[out[rng.integers(out.size)]]
+            if in_language(g, t):                                   # the folder's own test has the last word
+                raise AssertionError(f"near miss {t} is in grammar {g}")
+            return t
+
+
+def make_sequences(rng, n, cfg, near=False):
+    """n strings, alternating not-in-language (target 0) and in-language (target 1); the strings
+    outside the language are near misses (near_miss) when near is true, else uniform (negative).
 
     Returns X (n, T_max) inputs (symbol 1 -> +1.0, symbol 0 -> -1.0, zero-padded after the end),
     lengths (n,) int, y (n,) targets.
@@ -212,7 +293,10 @@ def make_sequences(rng, n, cfg):
     strings = []
     for i in range(n):
         L = int(rng.integers(cfg.len_min, cfg.len_max + 1))
-        strings.append(positive(rng, cfg.grammar, L) if i % 2 else negative(rng, cfg.grammar, L))
+        if i % 2:
+            strings.append(positive(rng, cfg.grammar, L))
+        else:
+            strings.append(near_miss(rng, cfg.grammar, L) if near else negative(rng, cfg.grammar, L))
     lengths = np.array([len(s) for s in strings])
     X = np.zeros((n, int(lengths.max())))
     for i, s in enumerate(strings):
@@ -360,8 +444,8 @@ def train(cfg, seed, callback=None):
     mask = connection_mask(cfg)
     results, total, t0, c0 = [], 0, _time.perf_counter(), _time.process_time()
     for j, (tr, gu, te) in enumerate(_streams(cfg, seed)):
-        train_data = make_sequences(tr, cfg.n_train, cfg)
-        test_data = make_sequences(te, cfg.n_test, cfg)
+        train_data = make_sequences(tr, cfg.n_train, cfg, near=cfg.negatives == "near-miss")
+        test_data = make_sequences(te, cfg.n_test, cfg, near=cfg.negatives != "uniform")
         trials, W = search(cfg, gu, train_data, mask,
                            None if callback is None else (lambda d, Wb, ok, j=j: callback(j, d, Wb, ok)))
         total += trials
