@@ -18,6 +18,7 @@ program's weights first fit the 3 training examples.
 
 Run:  python3 levin_add_positions.py --seed 0                    (the paper's 3 training examples)
       python3 levin_add_positions.py --seed 7 --train-set random  (3 training inputs drawn by seed)
+      python3 levin_add_positions.py --search sampled             (the paper's probabilistic search: sampled runs)
 """
 import sys
 from dataclasses import dataclass, field
@@ -37,7 +38,8 @@ META = dict(
            "phase 32 on the paper's training set and on each of 10 random ones; on the paper's set the first fit "
            "in token order is the off-by-one loop w_0 = 1, w_i = i (97.0% of the 161,697 held-out inputs), and "
            "the prior-weighted share of all final-phase fits that generalise, the paper's statistic, is "
-           "measured against its 8 of 10; only 2 of 10 random training sets give an exact first fit; gradient "
+           "measured against its 8 of 10; only 2 of 10 random training sets give an exact first fit; sampling "
+           "programs from the prior as the paper did, 9 of the first 20 fits (two sampler seeds) generalise; gradient "
            "descent on the same examples: 0.04%"),
     figure=dict(args="--seeds 0-9 --train-set random", metric="test_acc"),
     gradcheck=True,
@@ -61,6 +63,14 @@ CLAIMS = [
          published="10/10 (same program)"),
     dict(tier="seeds", args="--seeds 0-9 --train-set random", metric="median_test_acc", claim=">= 0.9",
          paper="—", published="—"),
+    dict(tier="long", args="--search sampled --limit-rule fixed --seeds 0-1", metric="mean_fits_general_share",
+         claim=">= 0.8", kind="paper",
+         paper="8 of 10 sampled fits generalise (one training set); ours: the first 10 fits of runs with 8192 steps each, 2 sampler seeds pooled",
+         published="—"),
+    dict(tier="long", args="--search sampled --no-early-exit --no-loop-check --fits-wanted 1 --seed 0",
+         metric="runs_first_fit", claim="<= 26144814", paper="first fit after 6,902,963 runs", published="—"),
+    dict(tier="long", args="--search sampled --no-early-exit --no-loop-check --fits-wanted 1 --seed 0",
+         metric="steps_first_fit", claim="<= 125451820", paper="— (8.14e8 steps for all 10 fits)", published="—"),
 ]
 
 
@@ -78,6 +88,11 @@ class Config:
     loop_check: bool = True  # end a run early when a jump provably repeats an unchanged state (it could only time out)
     engine: str = field(default="vector", metadata={"choices": ("vector", "scalar")})  # vector: numpy rows of programs; scalar: the reference interpreter, one program at a time
     workers: int = 2  # processes sharing each phase's programs (vector engine; counts and result do not depend on it)
+    search: str = field(default="systematic", metadata={"choices": ("systematic", "sampled", "both")})  # systematic: Levin search phase by phase; sampled: the paper's probabilistic search, runs that each draw one program token by token from the same prior and run it under a time limit; both: one then the other (the smoke's choice; a sampled metric whose name the systematic run uses gets the prefix sampled_)
+    limit_rule: str = field(default="drawn", metadata={"choices": ("fixed", "drawn", "levin")})  # sampled runs' time limit: fixed: 2^limit_log2 steps for every run; drawn: 2^i steps, i drawn with probability 2^-i and capped at limit_log2; levin: 2^i * P(p) steps, i drawn so and capped at max_phase (the budget shrinks with every token drawn)
+    limit_log2: int = 13  # sampled search: the longest time limit of a run is 2^limit_log2 instructions (13: the 8192 steps the paper quotes for its first fit)
+    fits_wanted: int = 10  # sampled search: stop starting runs once this many fits are met (the paper reports its first 10)
+    max_runs: int = 100_000_000  # sampled search: start at most this many runs
     gd_steps: int = 2000  # conventional contrast: full-batch gradient-descent steps on the 3 examples
     gd_lr: float = 0.1  # learning rate of that gradient descent
     gd_init: float = 0.0  # std of its initial weights (0: start from w = 0)
@@ -93,12 +108,14 @@ class Config:
             raise ValueError("need 1 <= weight_max <= value_max")
         if not 1 <= self.workers <= 64:
             raise ValueError("workers must be in [1, 64]")
+        if not 1 <= self.limit_log2 <= 40 or self.fits_wanted < 1 or not 1 <= self.max_runs <= 10 ** 9:
+            raise ValueError("need 1 <= limit_log2 <= 40, fits_wanted >= 1 and 1 <= max_runs <= 1e9")
         if self.gd_steps < 0 or self.gd_lr <= 0 or self.gd_init < 0:
             raise ValueError("gd_steps >= 0, gd_lr > 0 and gd_init >= 0 required")
 
 
-SMOKE = dict(task="count", n_inputs=20, gd_steps=200)  # positions needs phase >= 28 at any size: the smoke takes the count target
-STREAMS = ("data", "init", "probe", "w")  # every random stream: random training sets, GD init; the gradient check's last two
+SMOKE = dict(task="count", n_inputs=20, gd_steps=200, search="both", fits_wanted=3, max_runs=20000)  # positions needs phase >= 28 at any size: the smoke takes the count target; it runs both searches
+STREAMS = ("data", "init", "probe", "w", "sample")  # every random stream: random training sets, GD init; the gradient check's two; the sampled search's token draws
 
 
 # ----------------------------------------------------------------------------------------------
@@ -404,7 +421,7 @@ class LevinSearch:
         R = len(b["ip"])
         off, S, n = m.off, m.size, m.n
         status = np.zeros(R, dtype=np.int8)            # 0 running
-        budget = self.limit // b["D"]
+        budget = b["bud"] if "bud" in b else self.limit // b["D"]   # sampled runs carry their own budgets
         mem, ip, wp, lo, L, steps = b["mem"], b["ip"], b["wp"], b["lo"], b["L"], b["steps"]
         y, ljt, ljv, ver = b["y"], b["ljt"], b["ljv"], b["ver"]
         act = np.arange(R)
@@ -719,6 +736,112 @@ def parallel_pool(cfg, train, train_y):
     return mp.get_context("fork").Pool(cfg.workers, initializer=_worker_init, initargs=(cfg, train, train_y))
 
 
+def sampled_search(cfg, task, rng, rows=1 << 14):
+    """The paper's probabilistic search: independent runs, each drawing one program from the prior.
+
+    A run starts on empty storage; whenever it needs a token it draws one from the same prior the
+    systematic search enumerates (an instruction: 1/13 each; an address argument: uniform over
+    Min..its own address) and runs under a time limit: `fixed` gives every run 2^limit_log2 steps;
+    `drawn` gives it 2^i steps, i drawn with probability 2^-i (tosses of a fair coin until heads) and
+    capped at limit_log2; `levin` draws i so (capped at max_phase) and gives the run
+    floor(2^i * P(p)) steps, P(p) the product of the token probabilities drawn so far (Schmidhuber's
+    GUESS).  A run that halts (Stop or an illegal action) with the 3 training targets met is a fit.
+
+    `rows` runs are in flight at once as numpy rows of the systematic engine (a finished run's row is
+    refilled by a new run).  Runs are numbered in the order they start; once `fits_wanted` fits are
+    met no run starts and the started ones finish, so the first fits in run order are exact.  Every
+    token is a fresh draw, so every run's program is an independent sample of the prior; which draw
+    goes to which run depends on the schedule, so max_runs and fits_wanted change the programs met
+    (not their distribution).
+    Returns the fits (run number, tokens, steps, budget, bits) and every run's executed steps.
+    """
+    s = LevinSearch(cfg, task["train"], task["train_y"])
+    m, S, cap, off = s.m, s.m.size, cfg.prog_cap, s.m.off
+    steps_of = np.zeros(cfg.max_runs, dtype=np.int32)   # executed instructions of run r (untouched pages cost nothing)
+    fits, started, carry = [], 0, None
+    outcome = dict(halted=0, errors=0, timeouts=0, hopeless=0, loops=0, token_ends=0)
+    names = {2: "halted", 3: "errors", 4: "timeouts", 5: "loops", 7: "hopeless"}
+    t0 = time.perf_counter()
+    next_report = 1 << 20
+
+    def fresh(n):
+        z = lambda: np.zeros(n, dtype=np.int64)  # noqa: E731
+        b = dict(mem=np.zeros((n, S), dtype=np.int32), ip=z(), wp=z(), lo=z(), L=z(), steps=z(),
+                 D=np.ones(n, dtype=np.int64), y=np.zeros((n, 3), dtype=np.int64),
+                 tok=np.zeros((n, cap), dtype=np.int8), ljt=np.full(n, -(1 << 40), dtype=np.int64), ljv=z(), ver=z(),
+                 rid=started + np.arange(n, dtype=np.int64), bits=np.zeros(n))
+        if cfg.limit_rule == "fixed":
+            b["lim"] = np.full(n, 1 << cfg.limit_log2, dtype=np.int64)
+        else:  # i with probability 2^-i (the number of tosses of a fair coin until heads), capped
+            top = cfg.limit_log2 if cfg.limit_rule == "drawn" else cfg.max_phase
+            b["lim"] = np.left_shift(1, np.minimum(rng.geometric(0.5, size=n), top)).astype(np.int64)
+        b["bud"] = b["lim"].copy()
+        return b
+
+    def book(b, idx, kind):
+        outcome[kind] += len(idx)
+        steps_of[b["rid"][idx]] = b["steps"][idx]
+
+    while True:
+        stop = len(fits) >= cfg.fits_wanted or started >= cfg.max_runs
+        n_new = 0 if stop else min(rows - (0 if carry is None else len(carry["ip"])), cfg.max_runs - started)
+        parts = ([carry] if carry is not None else []) + ([fresh(n_new)] if n_new > 0 else [])
+        started += n_new
+        if not parts:
+            break
+        b = parts[0] if len(parts) == 1 else {k: np.concatenate([q[k] for q in parts]) for k in parts[0]}
+        s.tail = len(b["ip"]) // 4            # return when three quarters of the rows wait for a token or ended
+        status, _ = s._run_batch(b, park=True)
+        for code, kind in names.items():
+            idx = np.nonzero(status == code)[0]
+            if len(idx):
+                book(b, idx, kind)
+                if code in (2, 3):
+                    hit = idx[np.all(b["y"][idx] == m.train_y[None, :], axis=1)]
+                    for r in hit:
+                        L = int(b["L"][r])
+                        fits.append(dict(run=int(b["rid"][r]), tokens=[int(v) for v in b["tok"][r, :L]],
+                                         steps=int(b["steps"][r]), budget=int(b["bud"][r]), bits=float(b["bits"][r]),
+                                         status=HALT if code == 2 else ERROR))
+        keep = [np.nonzero(status == 8)[0]]   # still running: carried into the next batch
+        need = np.nonzero(status == 1)[0]
+        if len(need):                         # draw the next token of every run that asks for one
+            ip_n, L_n, lo_n = b["ip"][need], b["L"][need], b["lo"][need]
+            is_op = ip_n == L_n
+            nval = np.where(is_op, N_OPS, L_n - lo_n + 1)
+            j = rng.integers(0, nval)
+            value = np.where(is_op, j, lo_n + j)
+            if cfg.limit_rule == "levin":     # the budget shrinks with the token's probability
+                D2 = np.where(b["D"][need] > b["lim"][need] // nval, b["lim"][need] + 1, b["D"][need] * nval)
+                bud2 = b["lim"][need] // D2
+            else:
+                D2, bud2 = b["D"][need], b["bud"][need]
+            ends = (L_n >= cap) | (b["steps"][need] >= bud2)   # no room for the token, or no step left after it
+            if ends.any():
+                book(b, need[ends], "token_ends")
+            go = need[~ends]
+            if len(go):
+                v, L_go = value[~ends], L_n[~ends]
+                b["mem"][go, L_go + off] = v
+                b["tok"][go, L_go] = v
+                b["L"][go] += 1
+                b["D"][go] = D2[~ends]
+                b["bud"][go] = bud2[~ends]
+                b["bits"][go] += np.log2(nval[~ends])
+                b["ljt"][go] = -(1 << 40)
+                keep.append(go)
+        keep = np.concatenate(keep)
+        carry = s._take(b, np.sort(keep)) if len(keep) else None
+        if started >= next_report:
+            next_report += 1 << 22
+            wall = time.perf_counter() - t0
+            progress(f"sampled: {started:,} runs started, {len(fits)} fits, {int(steps_of[:started].sum()):,} "
+                     f"instructions, {wall:.0f} s wall ({started / max(wall, 1e-9):,.0f} runs per wall second)")
+    fits.sort(key=lambda f: f["run"])
+    return dict(fits=fits, started=started, steps_of=steps_of[:started], outcome=outcome,
+                wall=time.perf_counter() - t0)
+
+
 def disassemble(tokens):
     """Readable listing of a token sequence: [(address, text)] following the instruction stream."""
     out, a = [], 0
@@ -860,9 +983,59 @@ def census(cfg, out):
                 fits_general_share=float(prior[exact].sum() / prior.sum()) if n else float("nan"))
 
 
+def run_sampled(cfg, seed) -> dict:
+    """The sampled search and its fits: runs and instructions until the first fit and until the
+    fits_wanted-th, and how many of those first fits are exact on all held-out inputs (the paper's
+    statistic: a fit met by sampling is a fit drawn in proportion to its prior, so the plain share
+    estimates the census's prior-weighted one).  Quantities never reached are NaN."""
+    task = make_task(cfg, seed)
+    out = sampled_search(cfg, task, rng_streams(seed, STREAMS)["sample"])
+    fits, cum = out["fits"], np.cumsum(out["steps_of"], dtype=np.int64)
+    first = fits[:cfg.fits_wanted]
+    acc = []
+    for f in first:                      # re-run each fit alone to read its 100 weights
+        st, status, _ = run_program(f["tokens"], cfg, budget=f["budget"])
+        assert status == f["status"] and st["steps"] == f["steps"], "re-run disagrees with the sampled run"
+        acc.append(float(np.mean(unit_output(np.array(st["w"], dtype=np.int64), task["test"]) == task["test_y"])))
+    nan = float("nan")
+    wall = out["wall"]
+    progress(f"sampled search: {out['started']:,} runs, {int(cum[-1]) if len(cum) else 0:,} instructions, "
+             f"{len(fits)} fits in {wall:.1f} s wall = {out['started'] / max(wall, 1e-9):,.0f} runs per wall second "
+             f"(timings vary: not metrics)")
+    for k, (f, a) in enumerate(zip(first, acc)):
+        progress(f"fit {k + 1}: run {f['run'] + 1:,}, {f['bits']:.2f} bits, {f['steps']} of {f['budget']} steps, "
+                 f"held-out exact {a:.4f}: {' '.join(str(t) for t in f['tokens'])}")
+    m = dict(found=int(len(fits) > 0), runs=out["started"], instructions_executed=int(cum[-1]) if len(cum) else 0,
+             fits_found=len(fits), fits_counted=len(first),
+             runs_first_fit=first[0]["run"] + 1 if first else nan,
+             steps_first_fit=int(cum[first[0]["run"]]) if first else nan,
+             runs_all_fits=first[-1]["run"] + 1 if len(first) == cfg.fits_wanted else nan,
+             steps_all_fits=int(cum[first[-1]["run"]]) if len(first) == cfg.fits_wanted else nan,
+             fits_general=sum(a == 1.0 for a in acc),
+             fits_steps_min=min(f["steps"] for f in first) if first else nan,
+             fits_steps_max=max(f["steps"] for f in first) if first else nan,
+             fits_general_share=sum(a == 1.0 for a in acc) / len(first) if first else nan,
+             program_tokens=len(first[0]["tokens"]) if first else nan, program_bits=first[0]["bits"] if first else nan,
+             program_steps=first[0]["steps"] if first else nan, program_budget=first[0]["budget"] if first else nan,
+             test_acc=acc[0] if first else nan, **{f"runs_{k}": v for k, v in out["outcome"].items()})
+    gw, _ = train_gd(cfg, seed, task)
+    yg = unit_output(gw, task["test"])
+    m.update(gd_train_mse=float(np.mean((unit_output(gw, task["train"]) - task["train_y"]) ** 2)),
+             gd_test_acc=float(np.mean(np.abs(yg - task["test_y"]) < 0.5)),
+             gd_test_mae=float(np.mean(np.abs(yg - task["test_y"]))), n_test=len(task["test"]))
+    m["solved"] = int(bool(first) and acc[0] == 1.0)
+    return m
+
+
 def run(cfg, seed) -> dict:
+    if cfg.search == "sampled":
+        return run_sampled(cfg, seed)
     out = train(cfg, seed)
-    return {**evaluate(cfg, out), **census(cfg, out)}
+    m = {**evaluate(cfg, out), **census(cfg, out)}
+    if cfg.search == "both":  # the smoke run: every code path of both searches
+        ms = run_sampled(cfg, seed)
+        m.update({(f"sampled_{k}" if k in m else k): v for k, v in ms.items() if not k.startswith("gd_") and k != "n_test"})
+    return m
 
 
 def gradcheck(cfg, seed) -> dict:
