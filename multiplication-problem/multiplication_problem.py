@@ -72,6 +72,12 @@ CLAIMS = [
          paper="every trial stops (biases -3/-6)", published="—"),
     dict(tier="seeds", args="--seeds 0-4 --in-bias -3", metric="median_test_wrong", claim="<= 210",
          paper="139 (our reading)", published="—"),
+    # issue 17 item 3: the paper's online schedule (one sequence per update), biases -3/-6
+    dict(tier="seeds", args="--batch 1 --in-bias -3 --seed 0", metric="seqs_to_stop", claim="<= 482000",
+         kind="paper", paper="stops, mean 482,000 sequences (n_seq = 140; online updates); ours: the same schedule, "
+         "seed 0 only", published="—"),
+    dict(tier="seeds", args="--batch 1 --in-bias -3 --seed 0", metric="test_wrong", claim="<= 250",
+         paper="139 (our reading)", published="—"),
 ]
 
 
