@@ -88,6 +88,12 @@ CLAIMS = [
          published="—"),
     dict(tier="long", args="--seed 0 --max-digits 5 --max-vectors 5 --hidden 128 --steps 24000 --halt-bias 3 --max-ponder 100",
          metric="digit_acc", claim=">= 0.99", paper="—", published="—"),
+    # issue 17 item 1: one more doubling, 96,000 updates
+    dict(tier="long", args="--seed 0 --max-digits 5 --max-vectors 5 --hidden 128 --steps 96000 --halt-bias 3", metric="seq_acc", claim=">= 0.99", kind="paper", reduced=True,
+         paper="solved perfectly with ACT for every tau (1-5 numbers of 1-5 digits, 512 cells); here the paper's task "
+               "and M = 20 with 128 cells, halting bias 3, 96,000 updates, one seed", published="—"),
+    dict(tier="long", args="--seed 0 --max-digits 5 --max-vectors 5 --hidden 128 --steps 96000 --halt-bias 3", metric="ponder_slope", claim="<= 0.3",
+         paper="ponder grows roughly linearly with the number of digits", published="—"),
 ]
 
 

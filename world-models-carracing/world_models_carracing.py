@@ -87,6 +87,13 @@ CLAIMS = [
          paper="— (not run in the paper)", published="—"),
     dict(tier="seeds", args="--seeds 0-4 --controls", metric="mean_gap_hidden_minus_z", claim="< 78",
          paper="+156 (788 − 632)", published="—"),
+    # issue 17 item 10: the long CMA-ES search (150 generations, popsize 32, 16 episodes), seed 0
+    dict(tier="long", args="--seed 0 --generations 150 --popsize 32 --episodes 16", metric="score_zh", claim=">= 900", kind="paper", reduced=True,
+         paper="V + M + C: 906 ± 21 over 100 trials (ours: the stand-in track, one seed, CMA-ES 32 x 16 x 150)",
+         published="—"),
+    dict(tier="long", args="--seed 0 --generations 150 --popsize 32 --episodes 16", metric="ordering", claim=">= 1", kind="paper", reduced=True,
+         paper="C on [z, h] above C on z alone, both above random (906 vs 632); one seed, CMA-ES 32 x 16 x 150",
+         published="—"),
 ]
 
 
