@@ -60,6 +60,17 @@ CLAIMS = [
          paper="853,000", published="not run"),
     dict(tier="long", args="--seed 0 --T 1000 --max-seqs 300000", metric="test_wrong", claim=">= 2000",
          paper="1 of 2560", published="not run"),
+    dict(tier="long", args="--seed 0 --T 500 --batch 1 --in-bias -3 --max-seqs 1000000", metric="seqs_to_stop",
+         claim="<= 209000", kind="paper", paper="stops after 209,000 sequences on average (T = 500; online updates, "
+         "biases -3/-6); ours: the same schedule, one trial (seed 0), budget 1,000,000", published="not run"),
+    dict(tier="long", args="--seed 0 --T 500 --batch 1 --in-bias -3 --max-seqs 1000000", metric="test_wrong",
+         claim="<= 6", paper="0 of 2560", published="not run"),
+    dict(tier="long", args="--seed 0 --T 1000 --batch 1 --in-bias -3 --max-seqs 1000000", metric="seqs_to_stop",
+         claim="<= 853000", kind="paper", paper="stops after 853,000 sequences on average (T = 1000; online updates, "
+         "biases -3/-6); ours: the same schedule, one trial (seed 0), budget 1,000,000 (never stopping gives NaN)",
+         published="not run"),
+    dict(tier="long", args="--seed 0 --T 1000 --batch 1 --in-bias -3 --max-seqs 1000000", metric="test_wrong",
+         claim=">= 2000", paper="1 of 2560", published="not run"),
     dict(tier="seeds", args="--seeds 0-9", metric="solved_seeds", claim=">= 3/10", paper="every trial stops",
          published="5/5 (MSE < 0.04, no stopping criterion)"),
     dict(tier="seeds", args="--seeds 0-9", metric="min_seqs_to_stop", claim="<= 260000", paper="74,000 (mean)",
