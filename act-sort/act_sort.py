@@ -55,9 +55,9 @@ CLAIMS = [
     dict(tier="seeds", args="--seed 0 --tau 0.1", metric="seq_acc", claim=">= 0.75",
          paper="error rises at large tau", published="—"),
     # issue 17 item 7: the paper's 2-15 numbers, 128 cells, the paper's batch of 16, 40,000 updates each
-    dict(tier="long", args="--seed 0 --max-len 15 --hidden 128 --steps 40000 --eval-every 2000 --log-every 2000", metric="seq_err", claim="<= 0.06", kind="paper", reduced=True,
+    dict(tier="long", args="--seed 0 --max-len 15 --hidden 128 --steps 40000 --eval-every 2000 --log-every 2000", metric="seq_acc", claim=">= 0.94", kind="paper", reduced=True,
          paper="about 6% sequence error with ACT at the best tau (2-15 numbers, 512 cells); here 128 cells, "
-         "tau 1e-3, 40,000 updates of 16, one seed", published="—"),
+         "tau 1e-3, 40,000 updates of 16, one seed; judged as the share sorted, at least 94%", published="—"),
     dict(tier="long", args="--seed 0 --max-len 15 --hidden 128 --steps 40000 --eval-every 2000 --log-every 2000", metric="seq_err", claim="<= 0.499", kind="paper", reduced=True,
          paper="ACT below the plain LSTM (about 6% against 12% sequence error); here at equal updates, against "
          "the --no-act row's measured 0.499", published="—"),
@@ -65,9 +65,9 @@ CLAIMS = [
          published="—"),
     dict(tier="long", args="--seed 0 --max-len 15 --hidden 128 --steps 40000 --eval-every 2000 --log-every 2000 --no-act", metric="seq_err", claim="<= 0.55",
          paper="about 12% sequence error without ACT (2-15 numbers, 512 cells)", published="—"),
-    dict(tier="long", args="--seed 0 --max-len 15 --hidden 128 --steps 100000 --eval-every 2000 --log-every 2000", metric="seq_err", claim="<= 0.06", kind="paper", reduced=True,
+    dict(tier="long", args="--seed 0 --max-len 15 --hidden 128 --steps 100000 --eval-every 2000 --log-every 2000", metric="seq_acc", claim=">= 0.94", kind="paper", reduced=True,
          paper="about 6% sequence error with ACT at the best tau (2-15 numbers, 512 cells); here 128 cells, "
-         "tau 1e-3, 100,000 updates of 16, one seed", published="—"),
+         "tau 1e-3, 100,000 updates of 16, one seed; judged as the share sorted, at least 94%", published="—"),
     dict(tier="long", args="--seed 0 --max-len 15 --hidden 128 --steps 100000 --eval-every 2000 --log-every 2000", metric="seq_err", claim="<= 0.4285", kind="paper", reduced=True,
          paper="ACT below the plain LSTM (about 6% against 12% sequence error); here at equal updates (100,000), "
          "against the --no-act row's measured 0.4285", published="—"),

@@ -94,6 +94,9 @@ def claims_of(slug: str) -> list[Claim]:
         if claim.reduced and kind != "paper":
             raise ValueError(f"{slug}: only a kind='paper' claim can be reduced")
         parse_claim(claim.claim)
+        if any(o.key == claim.key for o in out):
+            raise ValueError(f"{slug} `{claim.args}` {claim.metric}: declared twice; the ledger keeps one row "
+                             f"per command and metric, so the other would never be judged")
         out.append(claim)
     return out
 

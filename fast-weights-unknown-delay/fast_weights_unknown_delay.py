@@ -46,8 +46,6 @@ CLAIMS = [
     # the headline figure: 10 runs x 100 trials
     dict(tier="headline", args="--seeds 0-9", metric="solved_seeds", claim="<= 2/10",
          paper="—", published="10/10 (a different task)"),
-    dict(tier="headline", args="--seeds 0-9", metric="median_steps_median", claim="<= 350", paper="300",
-         published="—"),
     dict(tier="headline", args="--seeds 0-9", metric="q1_steps_median", claim="<= 320", paper="—", published="—"),
     dict(tier="headline", args="--seeds 0-9", metric="q3_steps_median", claim="<= 400", paper="—", published="—"),
     dict(tier="headline", args="--seeds 0-9", metric="median_trials_solved", claim=">= 70", paper="—",

@@ -93,6 +93,13 @@ def test_bad_claim_is_rejected():
         catalog.parse_claim("about 0.9")
 
 
+def test_claim_declared_twice_is_rejected(monkeypatch):
+    mod = catalog.load_stub("flip-flop")
+    monkeypatch.setattr(mod, "CLAIMS", mod.CLAIMS + [dict(mod.CLAIMS[0], claim=">= 0")])
+    with pytest.raises(ValueError, match="declared twice"):
+        catalog.claims_of("flip-flop")
+
+
 def test_seed_ranges_expand():
     assert catalog.expand("--seed 0") == [["--seed", "0"]]
     assert catalog.expand("--seeds 2-4 --regime parallel") == [
